@@ -1,0 +1,177 @@
+"""Read transaction files into raw frames: CSV-like text (plain or compressed), Parquet, stdin.
+
+This module knows about bytes, encodings, delimiters and file formats, nothing about what the
+columns mean: `pick` (from normalize) chooses which of the header's columns to load.
+CSV columns are loaded as text, so customer ids like ``00012`` and dates stay exactly as written.
+"""
+
+from __future__ import annotations
+
+import bz2
+import csv
+import glob
+import gzip
+import io
+import lzma
+import os
+import sys
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from retain.errors import InputError
+
+DELIMITERS = (",", ";", "\t", "|")
+SNIFF_BYTES = 1 << 16
+PARQUET_MAGIC = b"PAR1"
+Pick = Callable[[list[str]], list[str]]
+
+
+@dataclass
+class RawTable:
+    """One input file, read: its display name, the loaded columns and every header name."""
+
+    name: str
+    frame: pd.DataFrame
+    header: list[str]
+
+
+def expand_paths(paths: list[str]) -> list[str]:
+    """Paths as given, with quoted globs (``'exports/*.csv'``) expanded in sorted order."""
+    expanded = []
+    for path in paths:
+        if path != "-" and not os.path.exists(path) and glob.has_magic(path):
+            matches = sorted(glob.glob(path))
+            if not matches:
+                raise InputError(f"{path}: no file matches this pattern")
+            expanded.extend(matches)
+        else:
+            expanded.append(path)
+    return expanded
+
+
+def _open_binary(path: str) -> io.BufferedIOBase:
+    """Open ``path`` (or stdin for ``-``) as a stream of decompressed bytes."""
+    if path == "-":
+        return io.BytesIO(sys.stdin.buffer.read())
+    if not os.path.exists(path):
+        raise InputError(f"{path}: no such file")
+    if os.path.isdir(path):
+        raise InputError(f"{path}: is a folder; name the files in it (a glob such as {path}/*.csv)")
+    lower = path.lower()
+    if lower.endswith(".gz"):
+        return gzip.open(path, "rb")
+    if lower.endswith(".bz2"):
+        return bz2.open(path, "rb")
+    if lower.endswith(".xz"):
+        return lzma.open(path, "rb")
+    if lower.endswith(".zip"):
+        with zipfile.ZipFile(path) as archive:
+            members = [m for m in archive.namelist() if not m.endswith("/")]
+            if len(members) != 1:
+                raise InputError(
+                    f"{path}: a zip file must hold exactly one table, it holds {len(members)}; "
+                    "unzip it and name the files"
+                )
+            return io.BytesIO(archive.read(members[0]))
+    return open(path, "rb")  # noqa: SIM115 - closed by the caller
+
+
+def _decode_sample(name: str, sample: bytes, encoding: str | None) -> str:
+    if len(sample) == SNIFF_BYTES and b"\n" in sample:
+        sample = sample[: sample.rindex(b"\n")]  # never cut a multi-byte character in two
+    try:
+        return sample.decode(encoding or "utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{name}: byte {exc.start} is not valid {encoding or 'UTF-8'} text; "
+            "pass --encoding (for example --encoding cp1252 or --encoding gb18030)"
+        ) from None
+    except LookupError:
+        raise InputError(f"unknown encoding {encoding!r}; pass a Python codec name") from None
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter that splits the first lines of ``text`` into the most, consistent, fields."""
+    lines = text.splitlines()[:20] or [""]
+    best, best_score = ",", (False, 0)
+    for delim in DELIMITERS:
+        rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delim))
+        width = len(rows[0]) if rows else 0
+        consistent = all(len(r) == width for r in rows[1:-1] if r)
+        score = (consistent and width > 1, width)
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def read_table(
+    path: str, *, pick: Pick, encoding: str | None = None, delimiter: str | None = None
+) -> RawTable:
+    """Read one file (``-`` for stdin) and load the columns ``pick`` chooses from its header."""
+    name = "<stdin>" if path == "-" else path
+    stream = _open_binary(path)
+    try:
+        head = stream.read(len(PARQUET_MAGIC))
+        if head == PARQUET_MAGIC:
+            rest = stream.read()
+            return _read_parquet(name, head + rest, pick)
+        sample = head + stream.read(SNIFF_BYTES - len(head))
+        if not sample.strip():
+            raise InputError(
+                f"{name}: the file is empty; export the transactions with a header row"
+            )
+        if b"\x00" in sample and not (encoding or "").lower().startswith("utf-16"):
+            raise InputError(
+                f"{name}: holds binary data (NUL bytes), not delimited text; "
+                "export it as CSV, or pass --encoding utf-16 if it is UTF-16 text"
+            )
+        text = _decode_sample(name, sample, encoding)
+        delim = delimiter or sniff_delimiter(text)
+        header = next(csv.reader(io.StringIO(text), delimiter=delim), [])
+        wanted = pick(header)
+        # pyarrow reads plain, gzip and bz2 files itself, in parallel; other sources from memory
+        native = path != "-" and not path.lower().endswith((".xz", ".zip"))
+        body = path if native else io.BytesIO(sample + stream.read())
+    finally:
+        stream.close()
+    return RawTable(name, _parse_csv(name, body, delim, encoding, wanted), header)
+
+
+def _parse_csv(
+    name: str, body: str | io.BytesIO, delim: str, encoding: str | None, wanted: list[str]
+) -> pd.DataFrame:
+    read = pacsv.ReadOptions(encoding=encoding or "utf8", block_size=1 << 24)
+    parse = pacsv.ParseOptions(delimiter=delim, newlines_in_values=True)
+    convert = pacsv.ConvertOptions(
+        column_types={c: pa.string() for c in wanted},
+        include_columns=wanted,
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+    )
+    try:
+        table = pacsv.read_csv(
+            body, read_options=read, parse_options=parse, convert_options=convert
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        message = str(exc).splitlines()[0]
+        if "UTF8" in message or isinstance(exc, UnicodeDecodeError):
+            message = "text is not valid UTF-8; pass --encoding (for example cp1252 or gb18030)"
+        raise InputError(f"{name}: cannot read as {delim!r}-delimited text: {message}") from None
+    return table.to_pandas()
+
+
+def _read_parquet(name: str, data: bytes, pick: Pick) -> RawTable:
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(pa.BufferReader(data))
+        header = parquet.schema_arrow.names
+        table = parquet.read(columns=pick(header))
+    except pa.ArrowException as exc:
+        raise InputError(f"{name}: cannot read as Parquet: {exc}") from None
+    return RawTable(name, table.to_pandas(), header)

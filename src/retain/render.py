@@ -1,0 +1,179 @@
+"""Show a computed cohort matrix as a table, CSV, JSON or Markdown; write files atomically.
+
+Rendering formats numbers and never computes metrics: every figure comes in ``CohortResult``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+
+from tabulate import tabulate
+
+from retain.metrics import CohortResult
+
+FORMATS = ("table", "csv", "json", "markdown")
+EXTENSIONS = {".csv": "csv", ".json": "json", ".md": "markdown", ".markdown": "markdown",
+              ".txt": "table"}  # fmt: skip
+PARTIAL_MARK = "*"
+CSV_DECIMALS = {"rate": 6, "money": 2, "count": 0}
+
+
+def format_for_path(path: str) -> str | None:
+    """The format an output path's extension asks for, if any."""
+    return EXTENSIONS.get(os.path.splitext(path)[1].lower())
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value != value
+
+
+def _raw(value, kind: str):
+    """The number as CSV and JSON carry it: fractions, integers, money to the cent; None if empty."""
+    if _missing(value):
+        return None
+    if kind == "count":
+        return int(value)
+    return round(float(value), CSV_DECIMALS[kind])
+
+
+def _human(value, kind: str) -> str:
+    if _missing(value):
+        return ""
+    if kind == "rate":
+        return f"{value * 100:.1f}%"
+    if kind == "money":
+        return f"{value:,.2f}"
+    return f"{int(value):,}"
+
+
+def _csv_cell(value, kind: str) -> str:
+    raw = _raw(value, kind)
+    if raw is None:
+        return ""
+    return str(raw) if kind == "count" else f"{raw:.{CSV_DECIMALS[kind]}f}"
+
+
+def _offsets(result: CohortResult) -> list:
+    return [c for c in result.table.columns if c != "customers"]
+
+
+def to_csv(result: CohortResult) -> str:
+    """``cohort,customers,0,1,...``: one row per cohort, raw numbers, unobserved cells empty."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    offsets = _offsets(result)
+    writer.writerow(["cohort", "customers", *offsets])
+    for label, row in result.table.iterrows():
+        cells = [_csv_cell(row[k], result.kind) for k in offsets]
+        writer.writerow([label, int(row["customers"]), *cells])
+    return out.getvalue()
+
+
+def to_json(result: CohortResult, meta: dict) -> str:
+    """Metadata (metric, period, as-of, columns, row counts) and one object per cohort."""
+    offsets = _offsets(result)
+    cohorts = [
+        {
+            "cohort": label,
+            "customers": int(row["customers"]),
+            "values": [_raw(row[k], result.kind) for k in offsets],
+            "partial_offset": result.partial.get(label),
+        }
+        for label, row in result.table.iterrows()
+    ]
+    average = None
+    if result.average is not None:
+        average = [_raw(v, result.kind) for v in result.average]
+    document = {
+        "metric": result.metric,
+        "values": result.kind,
+        "period": result.grids.period,
+        "week_start": result.grids.week_start,
+        "as_of": result.grids.as_of.isoformat(),
+        **meta,
+        "offsets": offsets,
+        "cohorts": cohorts,
+        "weighted_average": average,
+    }
+    return json.dumps(document, indent=2, allow_nan=False) + "\n"
+
+
+def _grid_rows(result: CohortResult) -> list[list[str]]:
+    offsets = _offsets(result)
+    rows = []
+    for label, row in result.table.iterrows():
+        cells = [_human(row[k], result.kind) for k in offsets]
+        if label in result.partial:
+            cells[result.partial[label]] += PARTIAL_MARK
+        rows.append([label, f"{int(row['customers']):,}", *cells])
+    if result.average is not None:
+        total = f"{int(result.table['customers'].sum()):,}"
+        rows.append(["weighted avg", total, *(_human(v, result.kind) for v in result.average)])
+    return rows
+
+
+def _notes(result: CohortResult, meta: dict) -> list[str]:
+    grids = result.grids
+    notes = [f"{result.metric} by {grids.period}, as of {grids.as_of.isoformat()}"]
+    if result.partial:
+        notes.append(f"{PARTIAL_MARK} partial period: it ends after the as-of date")
+    if result.average is not None:
+        notes.append("weighted avg: over the complete cells of each column")
+    columns = meta.get("files", [{}])[0].get("columns", {})
+    used = ", ".join(f"{role} = {name!r}" for role, name in columns.items() if name)
+    if used:
+        notes.append(f"columns: {used}")
+    return notes
+
+
+def to_table(result: CohortResult, meta: dict, markdown: bool = False) -> str:
+    headers = ["cohort", "customers", *map(str, _offsets(result))]
+    rows = _grid_rows(result)
+    align = ["left"] + ["right"] * (len(headers) - 1)
+    fmt = "pipe" if markdown else "simple"
+    text = tabulate(rows, headers, tablefmt=fmt, disable_numparse=True, colalign=align)
+    prefix = "" if not markdown else "- "
+    notes = "\n".join(prefix + n for n in _notes(result, meta))
+    return f"{text}\n\n{notes}\n"
+
+
+def render(result: CohortResult, fmt: str, meta: dict | None = None) -> str:
+    """The text of ``result`` in ``fmt`` (one of ``FORMATS``)."""
+    meta = meta or {}
+    if fmt == "csv":
+        return to_csv(result)
+    if fmt == "json":
+        return to_json(result, meta)
+    if fmt in ("table", "markdown"):
+        return to_table(result, meta, markdown=fmt == "markdown")
+    raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def _mode_for(path: str) -> int:
+    """Keep an existing file's mode; a new one gets what open() would give it (0666 - umask)."""
+    if os.path.exists(path):
+        return os.stat(path).st_mode & 0o7777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename, so
+    that readers see the old file or the whole new one, never half of it."""
+    folder = os.path.dirname(os.path.abspath(path))
+    handle, temp = tempfile.mkstemp(dir=folder, prefix=".retain-", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+        os.chmod(temp, _mode_for(path))
+        os.replace(temp, path)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
