@@ -204,8 +204,8 @@ def _report_skipped(counts) -> None:
         parts = "; ".join(
             f"{n:,} with {SKIP_REASONS[reason]}" for reason, n in sorted(counts.skipped.items())
         )
-        click.echo(f"retain: skipped {counts.read - counts.used:,} of {counts.read:,} rows: {parts}",
-                   err=True)  # fmt: skip
+        skipped = counts.read - counts.used
+        click.echo(f"retain: skipped {skipped:,} of {counts.read:,} rows: {parts}", err=True)
 
 
 def main():

@@ -3,7 +3,8 @@
 METRICS.md, Cohorts: a customer's cohort is the period of their first activity (a period with
 ``orders > 0``); refund rows never start a cohort. Rows before the cohort's period (refunds
 booked before the first purchase) and customers whose rows are all refunds have no place in the
-matrices and are counted in ``CohortStats`` instead (``pre_cohort_periods`` counts (customer, period) pairs).
+matrices and are counted in ``CohortStats`` instead (``pre_cohort_periods`` counts
+(customer, period) pairs).
 """
 
 from __future__ import annotations

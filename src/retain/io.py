@@ -87,8 +87,9 @@ def _decode_sample(name: str, sample: bytes, encoding: str | None) -> str:
     try:
         return sample.decode(encoding or "utf-8-sig")
     except UnicodeDecodeError as exc:
+        line = sample.count(b"\n", 0, exc.start) + 1
         raise InputError(
-            f"{name}: byte {exc.start} is not valid {encoding or 'UTF-8'} text; "
+            f"{name}: line {line} (byte {exc.start}) is not valid {encoding or 'UTF-8'} text; "
             "pass --encoding (for example --encoding cp1252 or --encoding gb18030)"
         ) from None
     except LookupError:

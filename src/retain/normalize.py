@@ -269,8 +269,9 @@ def _bad_rows_error(name: str, column: str, what: str, mask: np.ndarray, values:
     positions = np.flatnonzero(mask)
     first = positions[:5]
     examples = ", ".join(f"line {i + 2}: {str(values.iloc[i])!r}" for i in first)
+    rows = "1 row has" if len(positions) == 1 else f"{len(positions):,} rows have"
     return BadRowsError(
-        f"{name}: {len(positions):,} rows have {what} in column {column!r} ({examples}); "
+        f"{name}: {rows} {what} in column {column!r} ({examples}); "
         "fix them, or pass --on-bad-rows skip to skip and count them"
     )
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import os
 import tempfile
 
+import pandas as pd
 from tabulate import tabulate
 
 from retain.metrics import CohortResult
@@ -29,11 +29,11 @@ def format_for_path(path: str) -> str | None:
 
 
 def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or value != value
+    return value is None or bool(pd.isna(value))
 
 
 def _raw(value, kind: str):
-    """The number as CSV and JSON carry it: fractions, integers, money to the cent; None if empty."""
+    """The number as CSV and JSON carry it (fractions, integers, money to the cent), or None."""
     if _missing(value):
         return None
     if kind == "count":
@@ -124,6 +124,10 @@ def _notes(result: CohortResult, meta: dict) -> list[str]:
         notes.append(f"{PARTIAL_MARK} partial period: it ends after the as-of date")
     if result.average is not None:
         notes.append("weighted avg: over the complete cells of each column")
+    if meta.get("refund_only_customers"):
+        notes.append(
+            f"{meta['refund_only_customers']:,} customers with only refunds have no cohort"
+        )
     columns = meta.get("files", [{}])[0].get("columns", {})
     used = ", ".join(f"{role} = {name!r}" for role, name in columns.items() if name)
     if used:

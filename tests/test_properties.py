@@ -1,0 +1,112 @@
+"""Invariants of METRICS.md on random transaction tables (hypothesis)."""
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from retain.activity import build_activity, merge_activity
+from retain.cohorts import assign_cohorts
+from retain.metrics import cohort_grids, cohort_table
+from retain.normalize import AMOUNT_SCALE
+from retain.pipeline import Settings, cohorts_of, frame_activity
+
+PERIODS = st.sampled_from(["day", "week", "month", "quarter", "year"])
+row = st.tuples(
+    st.sampled_from([f"c{i}" for i in range(12)]),
+    st.dates(dt.date(2022, 11, 1), dt.date(2024, 3, 31)),
+    st.integers(-5_000, 50_000).map(lambda cents: cents / 100),
+)
+tables = (
+    st.lists(row, min_size=1, max_size=60)
+    .map(lambda rows: pd.DataFrame(rows, columns=["customer", "date", "amount"]))
+    .filter(lambda t: (t["amount"] >= 0).any())
+)  # at least one customer has a cohort
+
+
+def result_of(table, period="month", metric="retention", counts=False, as_of=None):
+    options = Settings(period=period, as_of=as_of)
+    return cohorts_of(frame_activity(table, options), options, metric, counts)[0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(tables, PERIODS)
+def test_retention_rates(table, period):
+    rates = result_of(table, period).table.drop(columns="customers")
+    assert (rates[0] == 1.0).all()  # offset 0 is 100% with first-activity cohorts
+    values = rates.to_numpy(dtype=float)
+    observed = values[~np.isnan(values)]
+    assert ((observed >= 0) & (observed <= 1)).all()
+    churn = result_of(table, period, "churn").table.drop(columns="customers")
+    pd.testing.assert_frame_equal(churn, 1 - rates)
+
+
+@settings(max_examples=60, deadline=None)
+@given(tables, PERIODS)
+def test_active_counts_never_exceed_cohort_size(table, period):
+    counts = result_of(table, period, counts=True).table
+    sizes = counts.pop("customers")
+    assert (counts.astype(float).le(sizes.astype(float), axis=0) | counts.isna()).all().all()
+    assert sizes.sum() == table.loc[table["amount"] >= 0, "customer"].nunique()
+
+
+@settings(max_examples=60, deadline=None)
+@given(tables, st.randoms(use_true_random=False), PERIODS)
+def test_row_order_and_file_splits_change_nothing(table, random, period):
+    expected = result_of(table, period, "revenue")
+    shuffled = table.sample(frac=1, random_state=random.randint(0, 2**31)).reset_index(drop=True)
+    pd.testing.assert_frame_equal(result_of(shuffled, period, "revenue").table, expected.table)
+    # activity tables of two parts merge into the activity table of the whole
+    cut = random.randint(0, len(table))
+    parts = [table.iloc[:cut], table.iloc[cut:]]
+    merged = merge_activity(
+        [frame_activity(p, Settings(period=period)).table for p in parts if len(p)]
+    )
+    whole = frame_activity(table, Settings(period=period)).table
+    pd.testing.assert_frame_equal(merged, whole)
+
+
+@settings(max_examples=60, deadline=None)
+@given(tables)
+def test_revenue_matrix_sums_to_revenue_of_customers_with_a_cohort(table):
+    revenue = result_of(table, metric="revenue").table.drop(columns="customers")
+    months = pd.to_datetime(table["date"]).dt.to_period("M")
+    first = months.where(table["amount"] >= 0).groupby(table["customer"]).transform("min")
+    counted = table.loc[first.notna() & (months >= first), "amount"]
+    assert round(float(np.nansum(revenue.to_numpy(dtype=float))) * AMOUNT_SCALE) == round(
+        counted.sum() * AMOUNT_SCALE
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(tables, st.dates(dt.date(2022, 11, 1), dt.date(2024, 3, 31)))
+def test_cells_after_the_as_of_date_are_empty(table, as_of):
+    if not ((pd.to_datetime(table["date"]).dt.date <= as_of) & (table["amount"] >= 0)).any():
+        return
+    result = result_of(table, as_of=as_of)
+    as_of_month = pd.Period(as_of, "M")
+    for label, row_ in result.table.drop(columns="customers").iterrows():
+        for k, value in row_.items():
+            assert np.isnan(value) == (pd.Period(label, "M") + k > as_of_month)
+
+
+def test_cohort_assignment_does_not_depend_on_activity_row_order():
+    activity = build_activity(
+        pd.DataFrame({
+            "customer": ["a", "b", "a", "c"],
+            "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-03-01", "2024-02-01"]),
+            "amount": np.array([10, 20, 30, -5]) * AMOUNT_SCALE,
+        })
+    )  # fmt: skip
+    for seed in range(5):
+        cohorted, stats = assign_cohorts(activity.sample(frac=1, random_state=seed))
+        grids = cohort_grids(cohorted, dt.date(2024, 3, 31))
+        assert grids.sizes.tolist() == [2]  # c has only a refund: no cohort
+        assert stats.refund_only_customers == 1
+        assert cohort_table(grids, "revenue").table.loc["2024-01", [0, 1, 2]].tolist() == [
+            30,
+            0,
+            30,
+        ]
