@@ -302,3 +302,24 @@ def test_every_command_has_help_with_an_example_and_is_in_the_readme():
     for name, command in cli.commands.items():
         assert "Example:" in command.help
         assert f"retain {name}" in readme
+
+
+def test_integer_epochs_are_never_dates(run, tmp_path):
+    path = tmp_path / "epochs.parquet"
+    pq.write_table(pa.table({"customer": ["a", "b"], "date": [1704067200, 1706745600]}), path)
+    result = run("cohort", path)
+    assert result.exit_code == 1
+    assert errors(result) == [
+        f"retain: error: {path}: cannot recognise the dates in column 'date' (line 2: '1704067200'); pass --date-format with a strftime pattern, for example %d.%m.%Y"
+    ]
+
+
+def test_python_dash_m(tmp_path):
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "retain", "cohort", str(SMALL), "--format", "csv"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0 and done.stdout == RETENTION_CSV
