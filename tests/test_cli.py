@@ -59,7 +59,7 @@ def test_table(run):
         "\n"
         "retention by month, as of 2024-03-31\n"
         "weighted avg: over the complete cells of each column\n"
-        "1 customers with only refunds have no cohort\n"
+        "1 customer with only refunds: no cohort\n"
         "columns: customer = 'customer', date = 'date', amount = 'amount'\n"
     )
 
@@ -227,9 +227,9 @@ def errors(result):
         (b"customer,date\nx,25/03/2024\n", [],
          "{path}: cannot recognise the dates in column 'date' (line 2: '25/03/2024'); they look like DD/MM/YYYY; pass --dayfirst"),
         (b"customer,date\nx,2024-01-01\ny,2024-02-30\nz,2024-03-01\nw,\n", [],
-         "{path}: 2 rows have a missing or unparseable date in column 'date' (line 3: '2024-02-30', line 5: ''); fix them, or pass --on-bad-rows skip to skip and count them"),
+         "{path}: 2 rows have a missing or unparseable date in column 'date' (line 3: '2024-02-30'; line 5: ''); fix them, or pass --on-bad-rows skip to skip and count them"),
         (b"customer,date,amount\nx,2024-01-01,ten\n", [],
-         "{path}: 1 row has a missing or unparseable amount in column 'amount' (line 2: 'ten'); fix them, or pass --on-bad-rows skip to skip and count them"),
+         "{path}: 1 row has a missing, unparseable or out-of-range amount in column 'amount' (line 2: 'ten'); fix them, or pass --on-bad-rows skip to skip and count them"),
         (b"customer,date\nx,2024-01-01\n", ["--metric", "revenue"],
          "--metric revenue needs an amount column; pass --amount COLUMN (none of the file's columns looks like one)"),
         (b"customer,date\x00\x01\x02", [],
@@ -253,7 +253,7 @@ def test_skip_bad_rows_counts_them(run, write):
     result = run("cohort", path, "--on-bad-rows", "skip", "--format", "json")
     assert result.exit_code == 0
     assert errors(result) == [
-        "retain: skipped 2 of 3 rows: 1 with a missing or unparseable date; 1 with an empty customer id"
+        "retain: skipped 2 of 3 rows: 1 with an empty customer id; 1 with a missing or unparseable date"
     ]
     assert json.loads(result.stdout)["rows"] == {
         "read": 3, "used": 1, "skipped": {"bad_date": 1, "missing_customer": 1}
@@ -265,7 +265,7 @@ def test_all_rows_skipped_is_an_error(run, write):
     result = run("cohort", path, "--on-bad-rows", "skip")
     assert result.exit_code == 1
     assert errors(result) == [
-        "retain: error: no usable rows among 1 read (skipped: 1 missing_customer)"
+        "retain: error: no usable rows among 1 read (skipped: 1 with an empty customer id)"
     ]
 
 

@@ -7,6 +7,7 @@ flag values are usage errors (exit 2); Ctrl-C exits 130. pandas loads only when 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import signal
 import sys
@@ -17,6 +18,7 @@ import click
 PERIODS = ("day", "week", "month", "quarter", "year")
 METRICS = ("retention", "churn", "revenue", "revenue-retention")
 FORMATS = ("table", "csv", "json", "markdown")
+DELIMITERS = {",": ",", ";": ";", "tab": "\t", "\\t": "\t", "|": "|"}
 
 
 def _iso_date(ctx, param, value):
@@ -46,6 +48,106 @@ def _fail(message: str, debug: bool, code: int = 1):
     sys.exit(code)
 
 
+def input_options(command):
+    """The options that say how to read the files: shared by every command."""
+    options = [
+        click.argument("files", nargs=-1, required=True),
+        click.option("--customer", metavar="COL", help="Column with the customer id [detected]."),
+        click.option("--date", metavar="COL", help="Column with the order date [detected]."),
+        click.option("--amount", metavar="COL", help="Column with the amount [detected]."),
+        click.option("--period", type=click.Choice(PERIODS), default="month", show_default=True,
+                     help="Length of a cohort and of an offset."),
+        click.option("--week-start", type=click.Choice(("monday", "sunday")), default="monday",
+                     show_default=True, help="First day of a week (monday: ISO weeks)."),
+        click.option("--as-of", callback=_iso_date, metavar="YYYY-MM-DD",
+                     help="Last date the data covers [latest in the data]; later rows skip."),
+        click.option("--since", callback=_iso_date, metavar="YYYY-MM-DD",
+                     help="Skip rows dated before this day."),
+        click.option("--until", callback=_iso_date, metavar="YYYY-MM-DD",
+                     help="Skip rows dated after this day."),
+        click.option("--tz", callback=_timezone, metavar="ZONE",
+                     help="Reporting time zone for timestamps with an offset [UTC]."),
+        click.option("--dayfirst", is_flag=True, help="Read 03/04/2024 as 3 April."),
+        click.option("--date-format", metavar="FMT",
+                     help="strftime pattern of the dates, e.g. %d.%m.%Y."),
+        click.option("--decimal", type=click.Choice((".", ",")), default=".", show_default=True,
+                     help="Decimal mark of the amounts (with ',', 1.234,56 is 1234.56)."),
+        click.option("--delimiter", type=click.Choice(sorted(DELIMITERS)),
+                     help="Field delimiter [detected]."),
+        click.option("--encoding", metavar="ENC",
+                     help="Text encoding of the files [UTF-8; UTF-16 by its byte order mark]."),
+        click.option("--dedupe", is_flag=True,
+                     help="Skip rows equal in every column to an earlier row."),
+        click.option("--on-bad-rows", type=click.Choice(("fail", "skip")), default="fail",
+                     show_default=True,
+                     help="Bad customer, date, amount or field count: stop, or skip and count."),
+        click.option("--debug", is_flag=True, help="Show a traceback on errors."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+
+    @functools.wraps(command)
+    def guarded(**kwargs):
+        try:
+            return command(**kwargs)
+        except click.ClickException:
+            raise
+        except Exception as exc:
+            from retain.errors import RetainError
+
+            if isinstance(exc, RetainError | OSError):
+                _fail(str(exc), kwargs["debug"])
+            _fail(
+                f"unexpected {type(exc).__name__}: {exc}; rerun with --debug and report it",
+                kwargs["debug"],
+            )
+
+    return guarded
+
+
+def _settings(options: dict):
+    from retain.normalize import DateOptions
+    from retain.pipeline import Settings
+
+    return Settings(
+        customer=options["customer"],
+        date=options["date"],
+        amount=options["amount"],
+        dates=DateOptions(options["date_format"], options["dayfirst"], options["tz"]),
+        on_bad_rows=options["on_bad_rows"],
+        period=options["period"],
+        week_start=options["week_start"],
+        as_of=options["as_of"],
+        since=options["since"],
+        until=options["until"],
+        dedupe=options["dedupe"],
+        decimal=options["decimal"],
+        encoding=options["encoding"],
+        delimiter=DELIMITERS.get(options["delimiter"]),
+    )
+
+
+def _paths(files, output=None) -> list[str]:
+    from retain.errors import InputError
+    from retain.io import expand_paths
+
+    paths = expand_paths(list(files))
+    if output and os.path.exists(output):
+        for path in paths:
+            if path != "-" and os.path.samefile(output, path):
+                raise InputError(f"{output}: is one of the input files; choose another -o path")
+    return paths
+
+
+def _emit(text: str, output: str | None) -> None:
+    from retain.render import write_atomic
+
+    if output:
+        write_atomic(output, text)
+    else:
+        click.echo(text, nl=False)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="retain")
 def cli():
@@ -53,24 +155,7 @@ def cli():
 
 
 @cli.command()
-@click.argument("files", nargs=-1, required=True)
-@click.option("--customer", metavar="COL", help="Column with the customer id [detected].")
-@click.option("--date", metavar="COL", help="Column with the order date [detected].")
-@click.option("--amount", metavar="COL", help="Column with the amount [detected; optional].")
-@click.option(
-    "--period",
-    type=click.Choice(PERIODS),
-    default="month",
-    show_default=True,
-    help="Length of a cohort and of an offset.",
-)
-@click.option(
-    "--week-start",
-    type=click.Choice(("monday", "sunday")),
-    default="monday",
-    show_default=True,
-    help="First day of a week (monday: ISO weeks).",
-)
+@input_options
 @click.option(
     "--metric",
     type=click.Choice(METRICS),
@@ -84,42 +169,14 @@ def cli():
     help="Customer counts instead of rates (retention: active, churn: gone).",
 )
 @click.option(
-    "--as-of",
-    callback=_iso_date,
-    metavar="YYYY-MM-DD",
-    help="Last date the data covers [latest date in the data]; later rows are skipped.",
-)
-@click.option(
-    "--tz",
-    callback=_timezone,
-    metavar="ZONE",
-    help="Reporting time zone for timestamps with an offset [UTC].",
-)
-@click.option("--dayfirst", is_flag=True, help="Read 03/04/2024 as 3 April.")
-@click.option("--date-format", metavar="FMT", help="strftime pattern of the dates, e.g. %d.%m.%Y.")
-@click.option("--encoding", metavar="ENC", help="Text encoding of the files [UTF-8].")
-@click.option(
-    "--on-bad-rows",
-    type=click.Choice(("fail", "skip")),
-    default="fail",
-    show_default=True,
-    help="Rows with an empty customer, bad date or bad amount: stop, or skip and count.",
-)
-@click.option(
     "--format",
     "fmt",
     type=click.Choice(FORMATS),
     help="Output format [table; with -o, from its extension].",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, writable=True),
-    help="Write to this file (atomically) instead of stdout.",
-)
-@click.option("--debug", is_flag=True, help="Show a traceback on errors.")
-def cohort(files, customer, date, amount, period, week_start, metric, counts, as_of, tz,
-           dayfirst, date_format, encoding, on_bad_rows, fmt, output, debug):  # fmt: skip
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write to this file (atomically) instead of stdout.")  # fmt: skip
+def cohort(files, metric, counts, fmt, output, **options):
     """Cohort matrix of FILES (CSV, TSV, compressed or Parquet; - for stdin).
 
     Each customer joins the cohort of their first order's period; each cell shows the metric for
@@ -130,7 +187,8 @@ def cohort(files, customer, date, amount, period, week_start, metric, counts, as
         retain cohort orders.csv
         retain cohort orders.csv --period week --metric revenue -o weekly.csv
     """
-    from retain.render import format_for_path
+    from retain.pipeline import cohorts_of, read_activity
+    from retain.render import format_for_path, render
 
     if output and fmt is None:
         fmt = format_for_path(output)
@@ -141,37 +199,16 @@ def cohort(files, customer, date, amount, period, week_start, metric, counts, as
     if counts and metric not in ("retention", "churn"):
         raise click.BadParameter("--counts goes with --metric retention or churn",
                                  param_hint="--counts")  # fmt: skip
-    try:
-        _cohort(files, output, fmt or "table", counts, metric, encoding, locals())
-    except KeyboardInterrupt:
-        _fail("interrupted", debug, 130)
-    except Exception as exc:
-        from retain.errors import RetainError
-
-        if not isinstance(exc, RetainError | OSError):
-            _fail(
-                f"unexpected {type(exc).__name__}: {exc}; rerun with --debug and report it", debug
-            )
-        _fail(str(exc), debug)
-
-
-def _cohort(files, output, fmt, counts, metric, encoding, options):
-    from retain.io import expand_paths
-    from retain.normalize import DateOptions
-    from retain.pipeline import Settings, cohorts_of, read_activity
-    from retain.render import render, write_atomic
-
-    paths = expand_paths(list(files))
-    if output:
-        _refuse_input(output, paths)
-    settings = Settings(
-        options["customer"], options["date"], options["amount"],
-        DateOptions(options["date_format"], options["dayfirst"], options["tz"]),
-        options["on_bad_rows"], options["period"], options["week_start"], options["as_of"],
-    )  # fmt: skip
-    activity = read_activity(paths, settings, encoding)
+    settings = _settings(options)
+    activity = read_activity(_paths(files, output), settings)
     result, stats = cohorts_of(activity, settings, metric, counts)
-    _report_skipped(activity.counts)
+    if activity.counts.skipped:
+        skipped = activity.counts.read - activity.counts.used
+        click.echo(
+            f"retain: skipped {skipped:,} of {activity.counts.read:,} rows: "
+            f"{activity.counts.summary()}",
+            err=True,
+        )
     meta = {
         "files": activity.files,
         "rows": {
@@ -182,33 +219,41 @@ def _cohort(files, output, fmt, counts, metric, encoding, options):
         "refund_only_customers": stats.refund_only_customers,
         "refunds_before_first_order": stats.pre_cohort_periods,
     }
-    text = render(result, fmt, meta)
-    if output:
-        write_atomic(output, text)
-    else:
-        click.echo(text, nl=False)
+    _emit(render(result, fmt or "table", meta), output)
 
 
-def _refuse_input(output: str, paths: list[str]) -> None:
-    from retain.errors import InputError
+@cli.command()
+@input_options
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table",
+              show_default=True, help="Output format.")  # fmt: skip
+def inspect(files, fmt, **options):
+    """Data-quality report of FILES: what `retain cohort` would read, skip and use.
 
-    for path in paths:
-        if path != "-" and os.path.exists(output) and os.path.samefile(output, path):
-            raise InputError(f"{output}: is one of the input files; choose another -o path")
+    Rows, customers, date range, the columns found and how their values were read, bad rows by
+    reason with examples, exact duplicates, refunds and zero amounts, dates in the future,
+    refund-only customers, and how much of the first cohort may predate the data.
 
+    \b
+    Example:
+        retain inspect orders.csv
+        retain inspect exports/*.csv --format json
+    """
+    from retain.pipeline import inspect_files
+    from retain.render import render_inspect
 
-def _report_skipped(counts) -> None:
-    from retain.normalize import SKIP_REASONS
-
-    if counts.skipped:
-        parts = "; ".join(
-            f"{n:,} with {SKIP_REASONS[reason]}" for reason, n in sorted(counts.skipped.items())
-        )
-        skipped = counts.read - counts.used
-        click.echo(f"retain: skipped {skipped:,} of {counts.read:,} rows: {parts}", err=True)
+    report = inspect_files(_paths(files), _settings(options))
+    _emit(render_inspect(report, fmt), None)
 
 
 def main():
     if hasattr(signal, "SIGPIPE"):  # `retain cohort big.csv | head` ends quietly
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    cli()
+    try:
+        code = cli.main(standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        code = exc.exit_code
+    except (click.Abort, KeyboardInterrupt):
+        click.echo("retain: interrupted", err=True)
+        code = 130
+    sys.exit(code or 0)

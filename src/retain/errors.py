@@ -21,3 +21,8 @@ class BadRowsError(RetainError):
 
 class MetricError(RetainError):
     """A metric cannot be computed from what the data has (e.g. revenue without amounts)."""
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 row``, ``2,000 rows``: a count with its noun, for messages."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"

@@ -17,13 +17,13 @@ import os
 import sys
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from retain.errors import InputError
+from retain.errors import InputError, counted
 
 DELIMITERS = (",", ";", "\t", "|")
 SNIFF_BYTES = 1 << 16
@@ -33,11 +33,17 @@ Pick = Callable[[list[str]], list[str]]
 
 @dataclass
 class RawTable:
-    """One input file, read: its display name, the loaded columns and every header name."""
+    """One input file, read: its display name, the loaded columns, every header name, how the
+    text was read, and the rows that had the wrong number of fields (skipped, with examples)."""
 
     name: str
     frame: pd.DataFrame
     header: list[str]
+    kind: str = "csv"
+    delimiter: str | None = None
+    encoding: str | None = None
+    malformed: int = 0
+    malformed_examples: list[str] = field(default_factory=list)
 
 
 def expand_paths(paths: list[str]) -> list[str]:
@@ -90,10 +96,35 @@ def _decode_sample(name: str, sample: bytes, encoding: str | None) -> str:
         line = sample.count(b"\n", 0, exc.start) + 1
         raise InputError(
             f"{name}: line {line} (byte {exc.start}) is not valid {encoding or 'UTF-8'} text; "
-            "pass --encoding (for example --encoding cp1252 or --encoding gb18030)"
+            f"{_encoding_hint(sample)}"
         ) from None
     except LookupError:
         raise InputError(f"unknown encoding {encoding!r}; pass a Python codec name") from None
+
+
+def _encoding_hint(sample: bytes) -> str:
+    """Which --encoding to pass: GB18030 when the bytes read as Chinese text, else cp1252."""
+    try:
+        text = sample.decode("gb18030")
+    except UnicodeDecodeError:
+        text = ""
+    if sum("\u4e00" <= ch <= "\u9fff" for ch in text) >= 2:
+        return "it reads as Chinese text: pass --encoding gb18030"
+    return "pass --encoding (for example --encoding cp1252 or --encoding gb18030)"
+
+
+def _not_a_table(name: str, head: bytes) -> str | None:
+    """Why bytes that begin with ``head`` are no delimited text, if they are not."""
+    if head.startswith(b"PK\x03\x04"):
+        return f"{name}: is an Excel workbook or zip archive, not text; save it as CSV"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return f"{name}: is an old Excel (.xls) workbook, not text; save it as CSV"
+    if b"\x00" in head:
+        return (
+            f"{name}: holds binary data (NUL bytes), not delimited text; export it as CSV, "
+            "or pass --encoding utf-16 if it is UTF-16 text"
+        )
+    return None
 
 
 def sniff_delimiter(text: str) -> str:
@@ -111,43 +142,75 @@ def sniff_delimiter(text: str) -> str:
 
 
 def read_table(
-    path: str, *, pick: Pick, encoding: str | None = None, delimiter: str | None = None
+    path: str,
+    *,
+    pick: Pick,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    on_bad_rows: str = "fail",
 ) -> RawTable:
-    """Read one file (``-`` for stdin) and load the columns ``pick`` chooses from its header."""
+    """Read one file (``-`` for stdin) and load the columns ``pick`` chooses from its header.
+
+    Rows with more or fewer fields than the header are skipped and counted in ``malformed``
+    (with ``on_bad_rows="fail"``, the first of them raise ``InputError``).
+    """
     name = "<stdin>" if path == "-" else path
     stream = _open_binary(path)
     try:
         head = stream.read(len(PARQUET_MAGIC))
         if head == PARQUET_MAGIC:
-            rest = stream.read()
-            return _read_parquet(name, head + rest, pick)
+            return _read_parquet(name, head + stream.read(), pick)
         sample = head + stream.read(SNIFF_BYTES - len(head))
         if not sample.strip():
             raise InputError(
                 f"{name}: the file is empty; export the transactions with a header row"
             )
-        if b"\x00" in sample and not (encoding or "").lower().startswith("utf-16"):
-            raise InputError(
-                f"{name}: holds binary data (NUL bytes), not delimited text; "
-                "export it as CSV, or pass --encoding utf-16 if it is UTF-16 text"
-            )
+        if encoding is None and sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+            encoding = "utf-16"  # a UTF-16 byte order mark
+        problem = None if encoding else _not_a_table(name, sample)
+        if problem:
+            raise InputError(problem)
         text = _decode_sample(name, sample, encoding)
         delim = delimiter or sniff_delimiter(text)
-        header = next(csv.reader(io.StringIO(text), delimiter=delim), [])
+        header = next(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=delim), [])
         wanted = pick(header)
+        twice = sorted({c for c in wanted if header.count(c) > 1})
+        if twice:
+            raise InputError(f"{name}: the header names {twice[0]!r} twice; rename one of them")
         # pyarrow reads plain, gzip and bz2 files itself, in parallel; other sources from memory
         native = path != "-" and not path.lower().endswith((".xz", ".zip"))
         body = path if native else io.BytesIO(sample + stream.read())
     finally:
         stream.close()
-    return RawTable(name, _parse_csv(name, body, delim, encoding, wanted), header)
+    malformed: list[str] = []
+    frame = _parse_csv(name, body, delim, encoding, wanted, malformed)
+    if malformed and on_bad_rows == "fail":
+        width = len(header)
+        raise InputError(
+            f"{name}: {counted(len(malformed), 'row')} without the header's {width} fields "
+            f"({'; '.join(repr(t) for t in malformed[:5])}); check the delimiter "
+            f"({delim!r}) and quoting, or pass --on-bad-rows skip to skip and count them"
+        )
+    examples = [f"{name}: {t!r}" for t in malformed[:5]]
+    return RawTable(
+        name, frame, header, "csv", delim, encoding or "utf-8", len(malformed), examples
+    )
 
 
 def _parse_csv(
-    name: str, body: str | io.BytesIO, delim: str, encoding: str | None, wanted: list[str]
+    name: str,
+    body: str | io.BytesIO,
+    delim: str,
+    encoding: str | None,
+    wanted: list[str],
+    malformed: list[str],
 ) -> pd.DataFrame:
+    def skip(row) -> str:
+        malformed.append(row.text)
+        return "skip"
+
     read = pacsv.ReadOptions(encoding=encoding or "utf8", block_size=1 << 24)
-    parse = pacsv.ParseOptions(delimiter=delim, newlines_in_values=True)
+    parse = pacsv.ParseOptions(delimiter=delim, newlines_in_values=True, invalid_row_handler=skip)
     convert = pacsv.ConvertOptions(
         column_types={c: pa.string() for c in wanted},
         include_columns=wanted,
@@ -175,4 +238,4 @@ def _read_parquet(name: str, data: bytes, pick: Pick) -> RawTable:
         table = parquet.read(columns=pick(header))
     except pa.ArrowException as exc:
         raise InputError(f"{name}: cannot read as Parquet: {exc}") from None
-    return RawTable(name, table.to_pandas(), header)
+    return RawTable(name, table.to_pandas(), header, "parquet")

@@ -18,6 +18,7 @@ from retain.errors import MetricError
 from retain.normalize import AMOUNT_SCALE
 
 METRICS = ("retention", "churn", "revenue", "revenue-retention")
+MAX_CELLS = 5_000_000  # a matrix larger than this is a sign of stray dates, not of a question
 
 
 @dataclass
@@ -52,8 +53,17 @@ def cohort_grids(
     cohorts = np.unique(cohort)
     as_of_period = int(period_ordinals(np.array([np.datetime64(as_of)]), period, week_start)[0])
     if cohorts.size == 0:
-        raise MetricError("no customer has an order on or before the as-of date")
+        raise MetricError(
+            "no customer has an order (a row with an amount of 0 or more) by the as-of date, "
+            "so there is no cohort to show"
+        )
     width = as_of_period - int(cohorts[0]) + 1
+    if cohorts.size * width > MAX_CELLS:
+        first = period_label(int(cohorts[0]), period, week_start)
+        raise MetricError(
+            f"the data spans {width:,} {period}s, from {first} to {as_of}: too many for a matrix; "
+            "look for stray dates with `retain inspect`, or pass --since or a longer --period"
+        )
     row = np.searchsorted(cohorts, cohort)
     cell = row * width + offset
     shape = (cohorts.size, width)

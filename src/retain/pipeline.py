@@ -4,31 +4,26 @@ the Python API. Nothing here prints or knows about click."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from retain.activity import build_activity, merge_activity
 from retain.cohorts import CohortStats, assign_cohorts
 from retain.errors import InputError
-from retain.io import read_table
+from retain.io import RawTable, read_table
 from retain.metrics import CohortResult, cohort_grids, cohort_table
-from retain.normalize import Columns, DateOptions, RowCounts, detect_columns, normalize
+from retain.normalize import (
+    Columns,
+    DateOptions,
+    RowCounts,
+    detect_columns,
+    normalize,
+    window,
+)
 
-
-@dataclass
-class Activity:
-    """The activity table of all inputs, with what it took to make it."""
-
-    table: pd.DataFrame
-    counts: RowCounts
-    as_of: dt.date
-    files: list[dict] = field(default_factory=list)  # name, columns, rows read per file
-
-    @property
-    def has_amount(self) -> bool:
-        return "revenue" in self.table
+FUTURE_SLACK = dt.timedelta(days=1)  # time zones: "today" somewhere may be tomorrow here
 
 
 @dataclass(frozen=True)
@@ -43,72 +38,196 @@ class Settings:
     period: str = "month"
     week_start: str = "monday"
     as_of: dt.date | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+    dedupe: bool = False
+    decimal: str = "."
+    encoding: str | None = None
+    delimiter: str | None = None
+    today: dt.date | None = None  # the run date, for future dates; None: the machine's date
 
     def columns(self, name: str, header: list[str]) -> Columns:
         return detect_columns(
             "<stdin>" if name == "-" else name, header, self.customer, self.date, self.amount
         )
 
+    def future_after(self) -> dt.date | None:
+        """Dates after this one are in the future, unless --as-of or --until cuts the data."""
+        if self.as_of is not None or self.until is not None:
+            return None
+        return (self.today or dt.date.today()) + FUTURE_SLACK
+
 
 def _wanted(columns: Columns) -> list[str]:
     return [c for c in (columns.customer, columns.date, columns.amount) if c is not None]
 
 
-def _activity_of(
-    name: str, frame: pd.DataFrame, columns: Columns, settings: Settings
-) -> tuple[pd.DataFrame, RowCounts, np.datetime64 | None]:
-    transactions, counts = normalize(name, frame, columns, settings.dates, settings.on_bad_rows)
-    days = transactions["timestamp"].to_numpy().astype("datetime64[D]")
-    if settings.as_of is not None:
-        later = days > np.datetime64(settings.as_of, "D")
-        counts.skip("after_as_of", later.sum())
-        transactions, days = transactions[~later], days[~later]
-    latest = days.max() if len(days) else None
-    return build_activity(transactions, settings.period, settings.week_start), counts, latest
+@dataclass
+class Part:
+    """One input's rows after normalizing: canonical transactions and their accounting."""
+
+    name: str
+    transactions: pd.DataFrame
+    counts: RowCounts
+    info: dict  # name, columns, rows, and how the text and values were read
 
 
-def _combine(parts: list, settings: Settings, files: list[dict]) -> Activity:
-    tables, counts, latest = [], RowCounts(), []
-    for table, part_counts, part_latest in parts:
-        tables.append(table)
-        counts += part_counts
-        if part_latest is not None:
-            latest.append(part_latest)
-    if not latest:
-        reasons = ", ".join(f"{n:,} {r}" for r, n in counts.skipped.items()) or "none"
-        raise InputError(f"no usable rows among {counts.read:,} read (skipped: {reasons})")
-    as_of = settings.as_of or max(latest).astype(dt.date)
+def _raw_tables(
+    paths: list[str], settings: Settings, find_duplicates: bool = False
+) -> Iterator[tuple[RawTable, RowCounts, int]]:
+    """Each file read, with its row accounting and its number of exact duplicates (rows equal in
+    every column to an earlier row, across files: counted with ``find_duplicates``, dropped and
+    counted under --dedupe)."""
+
+    def read(path: str, every_column: bool) -> RawTable:
+        def pick(header: list[str]) -> list[str]:
+            wanted = _wanted(settings.columns(path, header))
+            return [h for h in dict.fromkeys(header) if h] if every_column else wanted
+
+        raw = read_table(
+            path, pick=pick, encoding=settings.encoding, delimiter=settings.delimiter,
+            on_bad_rows=settings.on_bad_rows,
+        )  # fmt: skip
+        if raw.frame.empty and not raw.malformed:
+            raise InputError(f"{raw.name}: has a header but no data rows")
+        return raw
+
+    def accounted(raw: RawTable) -> RowCounts:
+        counts = RowCounts(read=raw.malformed)
+        counts.skip("malformed_row", raw.malformed, raw.malformed_examples)
+        return counts
+
+    if not (settings.dedupe or find_duplicates):
+        for path in paths:
+            raw = read(path, False)
+            yield raw, accounted(raw), 0
+        return
+    raws = [read(path, True) for path in paths]
+    duplicated = pd.concat([r.frame for r in raws], ignore_index=True).duplicated().to_numpy()
+    start = 0
+    for raw in raws:
+        repeat = duplicated[start : start + len(raw.frame)]
+        start += len(raw.frame)
+        counts = accounted(raw)
+        if settings.dedupe:
+            counts.read += int(repeat.sum())
+            counts.skip("duplicate", repeat.sum())
+            raw.frame = raw.frame[~repeat]
+        yield raw, counts, int(repeat.sum())
+
+
+def read_parts(
+    paths: list[str], settings: Settings = Settings(), find_duplicates: bool = False
+) -> Iterator[Part]:
+    """Each input (``-`` is stdin) normalized, windowed and accounted for."""
+    for raw, counts, duplicates in _raw_tables(paths, settings, find_duplicates):
+        columns = settings.columns(raw.name, raw.header)
+        info = _read_info(raw, duplicates)
+        yield normalized_part(raw.name, raw.frame, columns, settings, counts, info)
+
+
+def _read_info(raw: RawTable, duplicates: int) -> dict:
+    info = {"kind": raw.kind, "exact_duplicates": duplicates}
+    if raw.kind == "csv":
+        info.update(delimiter=raw.delimiter, encoding=raw.encoding)
+    return info
+
+
+def normalized_part(
+    name: str,
+    frame: pd.DataFrame,
+    columns: Columns,
+    settings: Settings,
+    counts: RowCounts | None = None,
+    info: dict | None = None,
+) -> Part:
+    transactions, part_counts, parsed = normalize(
+        name, frame, columns, settings.dates, settings.on_bad_rows,
+        decimal=settings.decimal, today=settings.future_after(),
+    )  # fmt: skip
+    transactions = window(transactions, part_counts, settings.since, settings.until, settings.as_of)
+    total = counts or RowCounts()
+    total += part_counts
+    read = {"dates": parsed.dates, "amounts": parsed.amounts, **(info or {})}
+    info = {"name": name, "columns": vars(columns), "rows": total.read, "read_as": read}
+    return Part(name, transactions, total, info)
+
+
+@dataclass
+class Activity:
+    """The activity table of all inputs, with what it took to make it."""
+
+    table: pd.DataFrame
+    counts: RowCounts
+    as_of: dt.date
+    files: list[dict] = field(default_factory=list)  # name, columns, rows, how read, per file
+
+    @property
+    def has_amount(self) -> bool:
+        return "revenue" in self.table
+
+
+def activity_of(parts: Iterator[Part], settings: Settings) -> Activity:
+    """Reduce each part to its activity table as it comes, then merge them (exact)."""
+    tables, counts, latest, files = [], RowCounts(), [], []
+    for part in parts:
+        counts += part.counts
+        files.append(part.info)
+        if len(part.transactions):
+            latest.append(part.transactions["timestamp"].max())
+            tables.append(build_activity(part.transactions, settings.period, settings.week_start))
+    if not tables:
+        summary = counts.summary() or "none"
+        raise InputError(f"no usable rows among {counts.read:,} read (skipped: {summary})")
+    as_of = settings.as_of or pd.Timestamp(max(latest)).date()
     table = tables[0] if len(tables) == 1 else merge_activity(tables)
     return Activity(table, counts, as_of, files)
 
 
-def read_activity(
-    paths: list[str], settings: Settings = Settings(), encoding: str | None = None
-) -> Activity:
+def read_activity(paths: list[str], settings: Settings = Settings()) -> Activity:
     """Read every file (``-`` is stdin) and reduce it to one activity table."""
-    parts, files = [], []
-    for path in paths:
-        raw = read_table(
-            path, pick=lambda h, p=path: _wanted(settings.columns(p, h)), encoding=encoding
-        )
-        if raw.frame.empty:
-            raise InputError(f"{raw.name}: has a header but no data rows")
-        columns = settings.columns(raw.name, raw.header)
-        parts.append(_activity_of(raw.name, raw.frame, columns, settings))
-        files.append({"name": raw.name, "columns": vars(columns), "rows": len(raw.frame)})
-    return _combine(parts, settings, files)
+    return activity_of(read_parts(paths, settings), settings)
+
+
+def inspect_files(paths: list[str], settings: Settings) -> dict:
+    """The data-quality report of ``retain inspect``: what ``retain cohort --on-bad-rows skip``
+    would read, skip and keep, and what looks odd."""
+    from dataclasses import replace
+
+    from retain.quality import Tally, first_cohort_estimate
+
+    settings = replace(settings, on_bad_rows="skip")
+    tally = Tally()
+
+    def tallied(parts: Iterator[Part]) -> Iterator[Part]:
+        for part in parts:
+            tally.add(part.transactions)
+            yield part
+
+    activity = activity_of(tallied(read_parts(paths, settings, find_duplicates=True)), settings)
+    cohorted, stats = assign_cohorts(activity.table)
+    grids = cohort_grids(cohorted, activity.as_of, settings.period, settings.week_start)
+    counts = activity.counts
+    return {
+        "files": activity.files,
+        "rows_read": counts.read,
+        **tally.figures(),
+        "skipped": {r: counts.skipped[r] for r in sorted(counts.skipped)},
+        "examples": {r: counts.examples.get(r, []) for r in sorted(counts.skipped)},
+        "exact_duplicates": sum(f["read_as"]["exact_duplicates"] for f in activity.files),
+        "refund_only_customers": stats.refund_only_customers,
+        "refunds_before_first_order": stats.pre_cohort_periods,
+        "first_cohort": first_cohort_estimate(grids.labels, grids.sizes),
+    }
 
 
 def frame_activity(frame: pd.DataFrame, settings: Settings = Settings()) -> Activity:
     """The activity table of an in-memory frame of transactions."""
     if frame.empty:
         raise InputError("the frame has no rows")
-    header = [str(c) for c in frame.columns]
-    columns = settings.columns("frame", header)
-    part = _activity_of("frame", frame, columns, settings)
-    return _combine(
-        [part], settings, [{"name": "frame", "columns": vars(columns), "rows": len(frame)}]
-    )
+    columns = settings.columns("frame", [str(c) for c in frame.columns])
+    frame = frame.reset_index(drop=True)
+    return activity_of(iter([normalized_part("frame", frame, columns, settings)]), settings)
 
 
 def cohorts_of(
@@ -149,15 +268,9 @@ def cohort_matrix(
     if isinstance(as_of, str):
         as_of = dt.date.fromisoformat(as_of)
     settings = Settings(
-        customer,
-        date,
-        amount,
-        DateOptions(date_format, dayfirst, tz),
-        on_bad_rows,
-        period,
-        week_start,
-        as_of,
-    )
+        customer, date, amount, DateOptions(date_format, dayfirst, tz), on_bad_rows, period,
+        week_start, as_of,
+    )  # fmt: skip
     result, _ = cohorts_of(frame_activity(frame, settings), settings, metric, counts)
     table = result.table
     table.attrs.update(

@@ -14,7 +14,9 @@ import tempfile
 import pandas as pd
 from tabulate import tabulate
 
+from retain.errors import counted
 from retain.metrics import CohortResult
+from retain.normalize import SKIP_REASONS
 
 FORMATS = ("table", "csv", "json", "markdown")
 EXTENSIONS = {".csv": "csv", ".json": "json", ".md": "markdown", ".markdown": "markdown",
@@ -58,6 +60,20 @@ def _csv_cell(value, kind: str) -> str:
     return str(raw) if kind == "count" else f"{raw:.{CSV_DECIMALS[kind]}f}"
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """Text a spreadsheet would run as a formula, made inert with a leading apostrophe (OWASP,
+    CSV injection); numbers, ``-12.5`` included, stay as they are."""
+    if text.startswith(FORMULA_STARTS):
+        try:
+            float(text)
+        except ValueError:
+            return "'" + text
+    return text
+
+
 def _offsets(result: CohortResult) -> list:
     return [c for c in result.table.columns if c != "customers"]
 
@@ -70,7 +86,7 @@ def to_csv(result: CohortResult) -> str:
     writer.writerow(["cohort", "customers", *offsets])
     for label, row in result.table.iterrows():
         cells = [_csv_cell(row[k], result.kind) for k in offsets]
-        writer.writerow([label, int(row["customers"]), *cells])
+        writer.writerow([spreadsheet_safe(label), int(row["customers"]), *cells])
     return out.getvalue()
 
 
@@ -125,9 +141,8 @@ def _notes(result: CohortResult, meta: dict) -> list[str]:
     if result.average is not None:
         notes.append("weighted avg: over the complete cells of each column")
     if meta.get("refund_only_customers"):
-        notes.append(
-            f"{meta['refund_only_customers']:,} customers with only refunds have no cohort"
-        )
+        who = counted(meta["refund_only_customers"], "customer")
+        notes.append(f"{who} with only refunds: no cohort")
     columns = meta.get("files", [{}])[0].get("columns", {})
     used = ", ".join(f"{role} = {name!r}" for role, name in columns.items() if name)
     if used:
@@ -144,6 +159,55 @@ def to_table(result: CohortResult, meta: dict, markdown: bool = False) -> str:
     prefix = "" if not markdown else "- "
     notes = "\n".join(prefix + n for n in _notes(result, meta))
     return f"{text}\n\n{notes}\n"
+
+
+def render_inspect(report: dict, fmt: str = "table") -> str:
+    """The data-quality report as aligned lines, or as JSON."""
+    if fmt == "json":
+        return json.dumps(report, indent=2, allow_nan=False) + "\n"
+    rows = []
+    for info in report["files"]:
+        read = info["read_as"]
+        how = read["kind"]
+        if read["kind"] == "csv":
+            how += f", delimiter {read['delimiter']!r}, {read['encoding']}"
+        rows.append(("file", f"{info['name']} ({how}; {info['rows']:,} rows)"))
+        for role, column in info["columns"].items():
+            note = {"date": read["dates"], "amount": read["amounts"]}.get(role)
+            shown = "none found" if column is None else repr(column)
+            rows.append((f"  {role}", shown + (f" ({note})" if column and note else "")))
+    rows += [
+        ("rows", f"{report['rows_read']:,} read, {report['rows_used']:,} usable"),
+        ("customers", f"{report['customers']:,}"),
+        ("dates", f"{report['first_date']} to {report['last_date']}"),
+    ]
+    skipped = report["skipped"]
+    rows.append(("bad or skipped rows", "none" if not skipped else ""))
+    for reason, count in skipped.items():
+        rows.append((f"  {reason}", f"{count:,}: {SKIP_REASONS[reason]}"))
+        rows += [("", example) for example in report["examples"][reason]]
+    rows += [
+        (
+            "exact duplicates",
+            counted(report["exact_duplicates"], "row") + " (kept unless --dedupe)",
+        ),
+        (
+            "refunds",
+            f"{counted(report['refund_rows'], 'row')}, {report['refund_total']:,.2f} in all",
+        ),
+        ("zero amounts", counted(report["zero_amount_rows"], "row")),
+        ("refund-only customers", f"{report['refund_only_customers']:,} (no cohort)"),
+    ]
+    first = report["first_cohort"]
+    if first and first["share"] is not None:
+        rows.append((
+            "first cohort",
+            f"{first['cohort']}: {first['customers']:,} customers, against a median of "
+            f"{first['next_median']:,.0f} in the next cohorts: about {first['share']:.0%} of it "
+            "may be customers from before the data starts",
+        ))  # fmt: skip
+    width = max(len(key) for key, _ in rows) + 2
+    return "".join(f"{key:<{width}}{value}".rstrip() + "\n" for key, value in rows)
 
 
 def render(result: CohortResult, fmt: str, meta: dict | None = None) -> str:
