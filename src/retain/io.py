@@ -132,7 +132,10 @@ def sniff_delimiter(text: str) -> str:
     lines = text.splitlines()[:20] or [""]
     best, best_score = ",", (False, 0)
     for delim in DELIMITERS:
-        rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delim))
+        try:
+            rows = list(csv.reader(io.StringIO("\n".join(lines), newline=""), delimiter=delim))
+        except csv.Error:
+            continue
         width = len(rows[0]) if rows else 0
         consistent = all(len(r) == width for r in rows[1:-1] if r)
         score = (consistent and width > 1, width)
@@ -172,7 +175,11 @@ def read_table(
             raise InputError(problem)
         text = _decode_sample(name, sample, encoding)
         delim = delimiter or sniff_delimiter(text)
-        header = next(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=delim), [])
+        try:
+            lines = io.StringIO(text.lstrip("\ufeff"), newline="")
+            header = next(csv.reader(lines, delimiter=delim), [])
+        except csv.Error as exc:
+            raise InputError(f"{name}: cannot read the header row: {exc}") from None
         wanted = pick(header)
         twice = sorted({c for c in wanted if header.count(c) > 1})
         if twice:
