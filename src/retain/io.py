@@ -28,7 +28,8 @@ from retain.errors import InputError, counted
 DELIMITERS = (",", ";", "\t", "|")
 SNIFF_BYTES = 1 << 16
 PARQUET_MAGIC = b"PAR1"
-Pick = Callable[[list[str]], list[str]]
+# Given the header, the columns to load, each with the Arrow type to try (None: text).
+Pick = Callable[[list[str]], dict[str, pa.DataType | None]]
 
 
 @dataclass
@@ -44,6 +45,7 @@ class RawTable:
     encoding: str | None = None
     malformed: int = 0
     malformed_examples: list[str] = field(default_factory=list)
+    typed: bool = False  # some columns were parsed by the reader, not kept as text
 
 
 def expand_paths(paths: list[str]) -> list[str]:
@@ -154,8 +156,11 @@ def read_table(
 ) -> RawTable:
     """Read one file (``-`` for stdin) and load the columns ``pick`` chooses from its header.
 
-    Rows with more or fewer fields than the header are skipped and counted in ``malformed``
-    (with ``on_bad_rows="fail"``, the first of them raise ``InputError``).
+    A column that ``pick`` gives a type is parsed by pyarrow's parallel reader as that type
+    when every value converts; otherwise (any error or empty value) the whole file is read as
+    text, so that the caller sees every value as written. Rows with more or fewer fields than
+    the header are skipped and counted in ``malformed`` (with ``on_bad_rows="fail"``, the first
+    of them raise ``InputError``).
     """
     name = "<stdin>" if path == "-" else path
     stream = _open_binary(path)
@@ -190,7 +195,15 @@ def read_table(
     finally:
         stream.close()
     malformed: list[str] = []
-    frame = _parse_csv(name, body, delim, encoding, wanted, malformed)
+    frame = None
+    if any(wanted.values()):
+        frame = _parse_csv(name, body, delim, encoding, wanted, malformed, typed=True)
+        if frame is None:
+            malformed.clear()
+            if isinstance(body, io.BytesIO):
+                body.seek(0)
+    if frame is None:
+        frame = _parse_csv(name, body, delim, encoding, wanted, malformed)
     if malformed and on_bad_rows == "fail":
         width = len(header)
         raise InputError(
@@ -199,8 +212,9 @@ def read_table(
             f"({delim!r}) and quoting, or pass --on-bad-rows skip to skip and count them"
         )
     examples = [f"{name}: {t!r}" for t in malformed[:5]]
+    typed = any(not pd.api.types.is_string_dtype(dtype) for dtype in frame.dtypes)
     return RawTable(
-        name, frame, header, "csv", delim, encoding or "utf-8", len(malformed), examples
+        name, frame, header, "csv", delim, encoding or "utf-8", len(malformed), examples, typed
     )
 
 
@@ -209,9 +223,12 @@ def _parse_csv(
     body: str | io.BytesIO,
     delim: str,
     encoding: str | None,
-    wanted: list[str],
+    wanted: dict[str, pa.DataType | None],
     malformed: list[str],
-) -> pd.DataFrame:
+    typed: bool = False,
+) -> pd.DataFrame | None:
+    """The wanted columns; with ``typed``, parsed to their types, or None if any value is not."""
+
     def skip(row) -> str:
         malformed.append(row.text)
         return "skip"
@@ -219,8 +236,8 @@ def _parse_csv(
     read = pacsv.ReadOptions(encoding=encoding or "utf8", block_size=1 << 24)
     parse = pacsv.ParseOptions(delimiter=delim, newlines_in_values=True, invalid_row_handler=skip)
     convert = pacsv.ConvertOptions(
-        column_types={c: pa.string() for c in wanted},
-        include_columns=wanted,
+        column_types={c: (t if typed and t else pa.string()) for c, t in wanted.items()},
+        include_columns=list(wanted),
         strings_can_be_null=False,
         quoted_strings_can_be_null=False,
     )
@@ -230,9 +247,13 @@ def _parse_csv(
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         message = str(exc).splitlines()[0]
+        if typed and "conversion error" in message.lower():
+            return None
         if "UTF8" in message or isinstance(exc, UnicodeDecodeError):
             message = "text is not valid UTF-8; pass --encoding (for example cp1252 or gb18030)"
         raise InputError(f"{name}: cannot read as {delim!r}-delimited text: {message}") from None
+    if typed and any(table.column(c).null_count for c, t in wanted.items() if t):
+        return None
     return table.to_pandas()
 
 
@@ -242,7 +263,7 @@ def _read_parquet(name: str, data: bytes, pick: Pick) -> RawTable:
     try:
         parquet = pq.ParquetFile(pa.BufferReader(data))
         header = parquet.schema_arrow.names
-        table = parquet.read(columns=pick(header))
+        table = parquet.read(columns=list(pick(header)))
     except pa.ArrowException as exc:
         raise InputError(f"{name}: cannot read as Parquet: {exc}") from None
     return RawTable(name, table.to_pandas(), header, "parquet")

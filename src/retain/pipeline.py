@@ -8,13 +8,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pandas as pd
+import pyarrow as pa
 
 from retain.activity import build_activity, merge_activity
 from retain.cohorts import CohortStats, assign_cohorts
-from retain.errors import InputError
+from retain.errors import BadRowsError, InputError
 from retain.io import RawTable, read_table
 from retain.metrics import CohortResult, cohort_grids, cohort_table
 from retain.normalize import (
+    BAD_ROWS,
     Columns,
     DateOptions,
     RowCounts,
@@ -51,6 +53,11 @@ class Settings:
             "<stdin>" if name == "-" else name, header, self.customer, self.date, self.amount
         )
 
+    def plain_values(self) -> bool:
+        """Whether dates and amounts read as their defaults: ISO dates kept as written, numbers
+        with a decimal point. Then pyarrow may parse them as it reads."""
+        return self.dates == DateOptions() and self.decimal == "."
+
     def future_after(self) -> dt.date | None:
         """Dates after this one are in the future, unless --as-of or --until cuts the data."""
         if self.as_of is not None or self.until is not None:
@@ -72,25 +79,40 @@ class Part:
     info: dict  # name, columns, rows, and how the text and values were read
 
 
+def column_picker(settings: Settings, path: str, every_column: bool = False, text: bool = False):
+    """What ``read_table`` should load from a header: the three columns, with the types pyarrow
+    may parse them to (unless ``text``); or every column as text (for exact duplicates)."""
+
+    def pick(header: list[str]) -> dict:
+        if every_column:
+            return dict.fromkeys(h for h in header if h)
+        columns = settings.columns(path, header)
+        wanted = dict.fromkeys(_wanted(columns))
+        if settings.plain_values() and not text:
+            wanted[columns.date] = pa.timestamp("us")
+            if columns.amount:
+                wanted[columns.amount] = pa.float64()
+        return wanted
+
+    return pick
+
+
+def _read(path: str, settings: Settings, every_column: bool = False, text: bool = False):
+    raw = read_table(
+        path, pick=column_picker(settings, path, every_column, text), encoding=settings.encoding,
+        delimiter=settings.delimiter, on_bad_rows=settings.on_bad_rows,
+    )  # fmt: skip
+    if raw.frame.empty and not raw.malformed:
+        raise InputError(f"{raw.name}: has a header but no data rows")
+    return raw
+
+
 def _raw_tables(
     paths: list[str], settings: Settings, find_duplicates: bool = False
-) -> Iterator[tuple[RawTable, RowCounts, int]]:
+) -> Iterator[tuple[str, RawTable, RowCounts, int]]:
     """Each file read, with its row accounting and its number of exact duplicates (rows equal in
     every column to an earlier row, across files: counted with ``find_duplicates``, dropped and
     counted under --dedupe)."""
-
-    def read(path: str, every_column: bool) -> RawTable:
-        def pick(header: list[str]) -> list[str]:
-            wanted = _wanted(settings.columns(path, header))
-            return [h for h in dict.fromkeys(header) if h] if every_column else wanted
-
-        raw = read_table(
-            path, pick=pick, encoding=settings.encoding, delimiter=settings.delimiter,
-            on_bad_rows=settings.on_bad_rows,
-        )  # fmt: skip
-        if raw.frame.empty and not raw.malformed:
-            raise InputError(f"{raw.name}: has a header but no data rows")
-        return raw
 
     def accounted(raw: RawTable) -> RowCounts:
         counts = RowCounts(read=raw.malformed)
@@ -99,13 +121,13 @@ def _raw_tables(
 
     if not (settings.dedupe or find_duplicates):
         for path in paths:
-            raw = read(path, False)
-            yield raw, accounted(raw), 0
+            raw = _read(path, settings)
+            yield path, raw, accounted(raw), 0
         return
-    raws = [read(path, True) for path in paths]
+    raws = [_read(path, settings, every_column=True) for path in paths]
     duplicated = pd.concat([r.frame for r in raws], ignore_index=True).duplicated().to_numpy()
     start = 0
-    for raw in raws:
+    for path, raw in zip(paths, raws, strict=True):
         repeat = duplicated[start : start + len(raw.frame)]
         start += len(raw.frame)
         counts = accounted(raw)
@@ -113,17 +135,29 @@ def _raw_tables(
             counts.read += int(repeat.sum())
             counts.skip("duplicate", repeat.sum())
             raw.frame = raw.frame[~repeat]
-        yield raw, counts, int(repeat.sum())
+        yield path, raw, counts, int(repeat.sum())
 
 
 def read_parts(
     paths: list[str], settings: Settings = Settings(), find_duplicates: bool = False
 ) -> Iterator[Part]:
     """Each input (``-`` is stdin) normalized, windowed and accounted for."""
-    for raw, counts, duplicates in _raw_tables(paths, settings, find_duplicates):
+    for path, raw, counts, duplicates in _raw_tables(paths, settings, find_duplicates):
         columns = settings.columns(raw.name, raw.header)
         info = _read_info(raw, duplicates)
-        yield normalized_part(raw.name, raw.frame, columns, settings, counts, info)
+        try:
+            part = normalized_part(raw.name, raw.frame, columns, settings, counts, info)
+            typed_bad_rows = raw.typed and any(r in part.counts.skipped for r in BAD_ROWS)
+        except BadRowsError:
+            if not raw.typed:
+                raise
+            typed_bad_rows = True
+        if typed_bad_rows:  # show and count bad values as written: read the text again
+            raw = _read(path, settings, text=True)
+            counts = RowCounts(read=raw.malformed)
+            counts.skip("malformed_row", raw.malformed, raw.malformed_examples)
+            part = normalized_part(raw.name, raw.frame, columns, settings, counts, info)
+        yield part
 
 
 def _read_info(raw: RawTable, duplicates: int) -> dict:
