@@ -47,7 +47,9 @@ def main(path: str) -> None:
     for label in sorted(counts):
         size = counts[label][0]
         observed = width - (month_index(label) - first)
-        cells = [f"{counts[label].get(k, 0) / size:.6f}" if k < observed else "" for k in range(width)]
+        cells = [
+            f"{counts[label].get(k, 0) / size:.6f}" if k < observed else "" for k in range(width)
+        ]
         print(f"{label},{size}," + ",".join(cells))
 
 

@@ -48,7 +48,9 @@ def transactions(rows: int, seed: int) -> pa.Table:
     day = np.concatenate([day, np.minimum(later, last_day)])
     amount = np.concatenate([amount, -amount[refund]])
     if who.size < rows:
-        raise SystemExit(f"the model gave {who.size} rows, fewer than {rows}; raise ROWS_PER_CUSTOMER")
+        raise SystemExit(
+            f"the model gave {who.size} rows, fewer than {rows}; raise ROWS_PER_CUSTOMER"
+        )
     keep = np.sort(rng.choice(who.size, size=rows, replace=False))
     order = np.lexsort((who[keep], day[keep]))  # exports come sorted by date
     who, day, amount = who[keep][order], day[keep][order], amount[keep][order]

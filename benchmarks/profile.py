@@ -50,7 +50,9 @@ def main(path: str) -> None:
     total = sum(seconds for _, seconds in marks)
     for stage, seconds in marks:
         print(f"{stage:<55} {seconds:7.3f} s {seconds / total:6.1%}")
-    print(f"{'total':<55} {total:7.3f} s  ({len(raw.frame):,} rows, {len(activity):,} activity rows)")
+    print(
+        f"{'total':<55} {total:7.3f} s  ({len(raw.frame):,} rows, {len(activity):,} activity rows)"
+    )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+NO_COHORT = np.iinfo(np.int64).max
+
 
 @dataclass(frozen=True)
 class CohortStats:
@@ -23,21 +25,33 @@ class CohortStats:
     pre_cohort_periods: int = 0
 
 
+def customer_codes(customer: pd.Series) -> tuple[np.ndarray, int]:
+    """Dense codes 0..n-1 for the customers of the activity table, and n."""
+    if isinstance(customer.dtype, pd.CategoricalDtype):
+        return customer.cat.codes.to_numpy(np.int64), len(customer.cat.categories)
+    codes, uniques = pd.factorize(customer)
+    return codes.astype(np.int64), len(uniques)
+
+
 def assign_cohorts(activity: pd.DataFrame) -> tuple[pd.DataFrame, CohortStats]:
     """Add ``cohort`` (ordinal of the first active period) and ``offset`` to ``activity``.
 
     Keeps only the rows of customers with a cohort, from the cohort's period on.
     """
-    active_period = activity["period"].where(activity["orders"] > 0)
-    cohort = active_period.groupby(activity["customer"], sort=False).transform("min")
-    has_cohort = cohort.notna().to_numpy()
-    refund_only = activity.loc[~has_cohort, "customer"].nunique()
-    cohort = cohort.fillna(0).to_numpy(dtype=np.int64)
-    offset = activity["period"].to_numpy(dtype=np.int64) - cohort
+    codes, customers = customer_codes(activity["customer"])
+    period = activity["period"].to_numpy(np.int64)
+    active = activity["orders"].to_numpy() > 0
+    first = np.full(customers, NO_COHORT, dtype=np.int64)
+    np.minimum.at(first, codes[active], period[active])
+    cohort = first[codes]
+    has_cohort = cohort != NO_COHORT
+    seen = np.zeros(customers, dtype=bool)
+    seen[codes] = True
+    offset = period - np.where(has_cohort, cohort, 0)
     keep = has_cohort & (offset >= 0)
     stats = CohortStats(
-        refund_only_customers=int(refund_only),
+        refund_only_customers=int((seen & (first == NO_COHORT)).sum()),
         pre_cohort_periods=int((has_cohort & (offset < 0)).sum()),
     )
     out = activity.assign(cohort=cohort, offset=offset)
-    return out[keep].reset_index(drop=True), stats
+    return (out if keep.all() else out[keep]).reset_index(drop=True), stats

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from retain.activity import period_label, period_ordinals, period_starts
+from retain.activity import exact_sums, period_label, period_ordinals, period_starts
 from retain.errors import MetricError
 from retain.normalize import AMOUNT_SCALE
 
@@ -69,10 +69,7 @@ def cohort_grids(
     shape = (cohorts.size, width)
 
     def grid(values: np.ndarray) -> np.ndarray:  # exact integer sums per cell
-        sums = pd.Series(values, dtype=np.int64).groupby(cell).sum()
-        out = np.zeros(cohorts.size * width, dtype=np.int64)
-        out[sums.index.to_numpy()] = sums.to_numpy()
-        return out.reshape(shape)
+        return exact_sums(cell, values.astype(np.int64), cohorts.size * width).reshape(shape)
 
     period_of_cell = cohorts[:, None] + np.arange(width)[None, :]
     next_start = period_starts(np.array([as_of_period + 1]), period, week_start)[0]

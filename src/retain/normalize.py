@@ -422,7 +422,8 @@ def normalize(
         ("bad_date", columns.date, missing_date),
     ]
     if today is not None:
-        future = ~missing_date & (timestamp.dt.date > today).to_numpy(dtype=bool, na_value=False)
+        tomorrow = np.datetime64(today + dt.timedelta(days=1), "us")
+        future = ~missing_date & (timestamp.to_numpy() >= tomorrow)
         checks.append(("future_date", columns.date, future))
     out = {"customer": customer, "timestamp": timestamp}
     amount_note = None

@@ -109,20 +109,12 @@ def _read(path: str, settings: Settings, every_column: bool = False, text: bool 
 
 def _raw_tables(
     paths: list[str], settings: Settings, find_duplicates: bool = False
-) -> Iterator[tuple[str, RawTable, RowCounts, int]]:
-    """Each file read, with its row accounting and its number of exact duplicates (rows equal in
-    every column to an earlier row, across files: counted with ``find_duplicates``, dropped and
-    counted under --dedupe)."""
-
-    def accounted(raw: RawTable) -> RowCounts:
-        counts = RowCounts(read=raw.malformed)
-        counts.skip("malformed_row", raw.malformed, raw.malformed_examples)
-        return counts
-
+) -> Iterator[tuple[str, RawTable, int, int]]:
+    """Each file read, with the exact duplicates (rows equal in every column to an earlier row,
+    across files) it dropped under --dedupe and those it has (with ``find_duplicates``)."""
     if not (settings.dedupe or find_duplicates):
-        for path in paths:
-            raw = _read(path, settings)
-            yield path, raw, accounted(raw), 0
+        for path in paths:  # no local name holds the table: the caller frees it when done
+            yield path, _read(path, settings), 0, 0
         return
     raws = [_read(path, settings, every_column=True) for path in paths]
     duplicated = pd.concat([r.frame for r in raws], ignore_index=True).duplicated().to_numpy()
@@ -130,34 +122,43 @@ def _raw_tables(
     for path, raw in zip(paths, raws, strict=True):
         repeat = duplicated[start : start + len(raw.frame)]
         start += len(raw.frame)
-        counts = accounted(raw)
+        found = int(repeat.sum())
         if settings.dedupe:
-            counts.read += int(repeat.sum())
-            counts.skip("duplicate", repeat.sum())
             raw.frame = raw.frame[~repeat]
-        yield path, raw, counts, int(repeat.sum())
+        yield path, raw, found if settings.dedupe else 0, found
+
+
+def _accounted(raw: RawTable, dropped_duplicates: int = 0) -> RowCounts:
+    counts = RowCounts(read=raw.malformed + dropped_duplicates)
+    counts.skip("malformed_row", raw.malformed, raw.malformed_examples)
+    counts.skip("duplicate", dropped_duplicates)
+    return counts
 
 
 def read_parts(
     paths: list[str], settings: Settings = Settings(), find_duplicates: bool = False
 ) -> Iterator[Part]:
     """Each input (``-`` is stdin) normalized, windowed and accounted for."""
-    for path, raw, counts, duplicates in _raw_tables(paths, settings, find_duplicates):
-        columns = settings.columns(raw.name, raw.header)
-        info = _read_info(raw, duplicates)
-        try:
-            part = normalized_part(raw.name, raw.frame, columns, settings, counts, info)
-            typed_bad_rows = raw.typed and any(r in part.counts.skipped for r in BAD_ROWS)
-        except BadRowsError:
-            if not raw.typed:
-                raise
-            typed_bad_rows = True
-        if typed_bad_rows:  # show and count bad values as written: read the text again
-            raw = _read(path, settings, text=True)
-            counts = RowCounts(read=raw.malformed)
-            counts.skip("malformed_row", raw.malformed, raw.malformed_examples)
-            part = normalized_part(raw.name, raw.frame, columns, settings, counts, info)
+    for path, raw, dropped, found in _raw_tables(paths, settings, find_duplicates):
+        part = _part(path, raw, settings, dropped, _read_info(raw, found))
+        del raw  # free the raw table before the next step
         yield part
+
+
+def _part(path: str, raw: RawTable, settings: Settings, dropped: int, info: dict) -> Part:
+    columns = settings.columns(raw.name, raw.header)
+    try:
+        part = normalized_part(
+            raw.name, raw.frame, columns, settings, _accounted(raw, dropped), info
+        )
+        if not (raw.typed and any(r in part.counts.skipped for r in BAD_ROWS)):
+            return part
+    except BadRowsError:
+        if not raw.typed:
+            raise
+    # a typed read had bad values: read the text again to show and count them as written
+    raw = _read(path, settings, text=True)
+    return normalized_part(raw.name, raw.frame, columns, settings, _accounted(raw), info)
 
 
 def _read_info(raw: RawTable, duplicates: int) -> dict:
