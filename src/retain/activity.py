@@ -9,6 +9,9 @@ into the table of the whole.
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -84,22 +87,16 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)
 _UNMIX = np.uint64(pow(0x9E3779B97F4A7C15, -1, 1 << 64))
 
 
-def customer_keys(customers: pd.Series) -> np.ndarray | None:
+def customer_keys(ids: pa.Array) -> np.ndarray | None:
     """int64 keys standing one-to-one for the ids, or None when an id is not short ASCII."""
-    ids = pa.array(customers, type=pa.string())
-    if isinstance(ids, pa.ChunkedArray):
-        ids = ids.combine_chunks()
     if len(ids) == 0 or ids.null_count or not pc.all(pc.string_is_ascii(ids)).as_py():
         return None
-    lengths = pc.min_max(pc.binary_length(ids)).as_py()
-    if lengths["max"] > 8:
+    if pc.max(pc.binary_length(ids)).as_py() > 8:
         return None
-    if lengths["min"] == lengths["max"]:  # the text buffer is already fixed-width records
-        width = lengths["max"]
-        offsets = np.frombuffer(ids.buffers()[1], np.int32, len(ids) + 1, ids.offset)
-        text = np.frombuffer(ids.buffers()[2], np.uint8)[offsets[0] : offsets[-1]]
+    text = _fixed_width_text(ids)
+    if text is not None:  # the text buffer is already fixed-width records
         padded = np.full((len(ids), 8), ord(" "), dtype=np.uint8)
-        padded[:, :width] = text.reshape(len(ids), width)
+        padded[:, : text.shape[1]] = text
         words = padded.view(np.uint64).ravel()
     else:
         fixed = pc.utf8_rpad(ids, 8, " ").cast(pa.binary(8))
@@ -110,7 +107,8 @@ def customer_keys(customers: pd.Series) -> np.ndarray | None:
 def decode_keys(keys: np.ndarray) -> np.ndarray:
     """The customer ids that ``customer_keys`` turned into ``keys``."""
     words = keys.astype(np.int64).view(np.uint64) * _UNMIX
-    return np.char.rstrip(words.view("S8").astype("U8"), " ").astype(object)
+    # per key in Python: numpy's fixed-width strings would drop trailing NUL bytes
+    return np.array([bytes(w).rstrip(b" ").decode("ascii") for w in words.view("V8")], object)
 
 
 def exact_sums(cell: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
@@ -123,42 +121,104 @@ def exact_sums(cell: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     return sums
 
 
-def _reduce(customer: np.ndarray, period: np.ndarray, orders: np.ndarray, revenue) -> pd.DataFrame:
-    """Sums per (customer, period): customers numbered by hashing, then the (customer, period)
-    cells ordered by one sort of (cell, row) pairs, then exact integer sums per cell. (Measured
-    on 10M rows: a dense cell grid, threads over row slices, hashing the cells, and Acero or
-    Polars group-bys were all slower; see benchmarks/README.md.) In-place steps keep the peak
-    memory down."""
-    codes, customers = pd.factorize(customer)
+def sort_in_place(values: np.ndarray) -> None:
+    """``values.sort()`` on both cores: halves sorted in two threads (numpy lets go of the GIL),
+    then one stable pass, which merges two sorted runs in linear time."""
+    if len(values) < 1 << 20:
+        values.sort()
+        return
+    half = len(values) // 2
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(np.ndarray.sort, [values[:half], values[half:]]))
+    values.sort(kind="stable")
+
+
+def _fixed_width_text(ids: pa.Array) -> np.ndarray | None:
+    """The ids' bytes as an (n, width) array when every id has the same length, else None."""
+    lengths = pc.min_max(pc.binary_length(ids)).as_py()
+    if lengths["min"] != lengths["max"] or not lengths["max"]:
+        return None
+    offsets = np.frombuffer(ids.buffers()[1], np.int32, len(ids) + 1, ids.offset)
+    text = np.frombuffer(ids.buffers()[2], np.uint8)[offsets[0] : offsets[-1]]
+    return text.reshape(len(ids), lengths["max"])
+
+
+def numbered_ids(ids: pa.Array) -> tuple[np.ndarray, Callable] | None:
+    """Ids of one prefix and a number (``C0001234``, ``1234``): the numbers, which tell the ids
+    apart, and a function writing numbers back as ids. None for ids of any other form, or whose
+    numbers would not tell them apart (digits of several widths with leading zeros)."""
+    prefix = re.match(r"\D*", ids[0].as_py()).group()
+    text = _fixed_width_text(ids)
+    if text is not None and 0 < text.shape[1] - len(prefix) <= 15:
+        head, digits = text[:, : len(prefix)], text[:, len(prefix) :]
+        if (head == np.frombuffer(prefix.encode(), np.uint8)).all() and (
+            (digits >= ord("0")) & (digits <= ord("9"))
+        ).all():
+            powers = 10 ** np.arange(digits.shape[1] - 1, -1, -1, dtype=np.int64)
+            numbers = (digits - ord("0")).astype(np.int64) @ powers
+            return numbers, _writer(prefix, digits.shape[1])
+    if prefix and not pc.all(pc.starts_with(ids, prefix)).as_py():
+        return None
+    digits = pc.utf8_slice_codeunits(ids, len(prefix)) if prefix else ids
+    if not pc.all(pc.utf8_is_digit(digits)).as_py():
+        return None
+    widths = pc.min_max(pc.utf8_length(digits)).as_py()
+    if widths["max"] > 15:
+        return None
+    width = widths["max"] if widths["min"] == widths["max"] else 0
+    if not width and pc.any(pc.starts_with(digits, "0")).as_py():
+        return None
+    return digits.cast(pa.int64()).to_numpy(), _writer(prefix, width)
+
+
+def _writer(prefix: str, width: int) -> Callable[[np.ndarray], pa.Array]:
+    """Numbers back to ids: the prefix, then the number zero-padded to ``width``."""
+
+    def write(values: np.ndarray) -> pa.Array:
+        text = pc.utf8_lpad(pa.array(values).cast(pa.string()), width, "0")
+        return pc.binary_join_element_wise(prefix, text, "")
+
+    return write
+
+
+def _reduce(numbers: np.ndarray, categories_of: Callable, period, orders, revenue) -> pd.DataFrame:
+    """Sums per (customer, period), customers given as non-negative ``numbers``: the
+    (customer, period) cells ordered by one sort of (cell, row) pairs, then exact integer sums
+    per cell; ``categories_of`` turns the distinct numbers into the customer categories.
+    (Measured on 10M rows: a dense cell grid, threads over row slices, hashing the cells, and
+    Acero or Polars group-bys were all slower; see benchmarks/README.md.) In-place steps keep
+    the peak memory down."""
     first = int(period.min()) if len(period) else 0
     span = int(period.max()) - first + 1 if len(period) else 1
-    cell = codes.astype(np.int64)
-    del codes
+    top = (int(numbers.max()) + 1) * span if len(numbers) else 1
+    cell = numbers.astype(np.int64)
     cell *= span
     cell += period
     cell -= first
     row_bits = max(len(cell) - 1, 1).bit_length()
-    if (len(customers) * span).bit_length() + row_bits <= 63:
+    if top.bit_length() + row_bits <= 63:
         cell <<= row_bits
         cell |= np.arange(len(cell))
-        cell.sort()
+        sort_in_place(cell)
         order = cell & ((1 << row_bits) - 1)
         cell >>= row_bits
         starts = np.flatnonzero(np.diff(cell, prepend=-1))
         cells = cell[starts]
+        owner = cells // span
+        code = np.cumsum(np.diff(owner, prepend=-1) != 0) - 1
+        distinct = owner[np.flatnonzero(np.diff(owner, prepend=-1))]
 
         def sums(values: np.ndarray) -> np.ndarray:
             return np.add.reduceat(values[order], starts) if len(starts) else values[:0]
     else:
         cell, cells = pd.factorize(cell)
+        code, distinct = pd.factorize(cells // span)
 
         def sums(values: np.ndarray) -> np.ndarray:
             return exact_sums(cell, values, len(cells))
 
     columns = {
-        "customer": pd.Categorical.from_codes(
-            cells // span, categories=np.asarray(customers), validate=False
-        ),
+        "customer": pd.Categorical.from_codes(code, categories_of(distinct), validate=False),
         "period": cells % span + first,
         "orders": sums(orders),
     }
@@ -167,13 +227,20 @@ def _reduce(customer: np.ndarray, period: np.ndarray, orders: np.ndarray, revenu
     return pd.DataFrame(columns)
 
 
+def _reduce_values(customer: np.ndarray, period, orders, revenue) -> pd.DataFrame:
+    """``_reduce`` for customers given as ids or keys: number them by hashing first."""
+    codes, uniques = pd.factorize(customer)
+    uniques = np.asarray(uniques)
+    return _reduce(codes, lambda n: uniques[n], period, orders, revenue)
+
+
 def reduce_activity(rows: pd.DataFrame) -> pd.DataFrame:
     """Sum ``orders`` and ``revenue`` per (customer, period)."""
     customer = rows["customer"]
     if isinstance(customer.dtype, pd.CategoricalDtype):
         customer = np.asarray(customer.cat.categories)[customer.cat.codes.to_numpy()]
     revenue = rows["revenue"].to_numpy(np.int64) if "revenue" in rows else None
-    return _reduce(
+    return _reduce_values(
         np.asarray(customer), rows["period"].to_numpy(np.int64),
         rows["orders"].to_numpy(np.int64), revenue,
     )  # fmt: skip
@@ -196,9 +263,20 @@ def build_activity(
         orders = (revenue >= 0).astype(np.int64)
     else:
         orders = np.ones(len(transactions), dtype=np.int64)
-    keys = customer_keys(transactions["customer"])
-    customers = transactions["customer"].to_numpy() if keys is None else keys
-    return _reduce(customers, periods, orders, revenue)
+    ids = pa.array(transactions["customer"], type=pa.string())
+    if isinstance(ids, pa.ChunkedArray):
+        ids = ids.combine_chunks()
+    numbered = numbered_ids(ids) if len(ids) and pc.all(pc.string_is_ascii(ids)).as_py() else None
+    if numbered is not None:
+        numbers, write = numbered
+        return _reduce(numbers, lambda n: _categories(write(n)), periods, orders, revenue)
+    return _reduce_values(_categories(ids), periods, orders, revenue)
+
+
+def _categories(ids: pa.Array) -> np.ndarray:
+    """How an activity table holds customer ids: int64 keys when they are short ASCII."""
+    keys = customer_keys(ids)
+    return ids.to_numpy(zero_copy_only=False) if keys is None else keys
 
 
 def _keyed(table: pd.DataFrame) -> bool:

@@ -254,7 +254,7 @@ def _parse_csv(
         raise InputError(f"{name}: cannot read as {delim!r}-delimited text: {message}") from None
     if typed and any(table.column(c).null_count for c, t in wanted.items() if t):
         return None
-    return table.to_pandas()
+    return table.to_pandas(split_blocks=True, self_destruct=True)  # frees Arrow memory as it goes
 
 
 def _read_parquet(name: str, data: bytes, pick: Pick) -> RawTable:
