@@ -152,6 +152,8 @@ def _part(path: str, raw: RawTable, settings: Settings, dropped: int, info: dict
             raw.name, raw.frame, columns, settings, _accounted(raw, dropped), info
         )
         if not (raw.typed and any(r in part.counts.skipped for r in BAD_ROWS)):
+            if raw.typed:  # the CSV reader took the dates only because they were ISO 8601
+                part.info["read_as"]["dates"] = "ISO 8601"
             return part
     except BadRowsError:
         if not raw.typed:
