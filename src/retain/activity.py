@@ -236,12 +236,10 @@ def _reduce_values(customer: np.ndarray, period, orders, revenue) -> pd.DataFram
 
 def reduce_activity(rows: pd.DataFrame) -> pd.DataFrame:
     """Sum ``orders`` and ``revenue`` per (customer, period)."""
-    customer = rows["customer"]
-    if isinstance(customer.dtype, pd.CategoricalDtype):
-        customer = np.asarray(customer.cat.categories)[customer.cat.codes.to_numpy()]
+    rows = _values(rows, as_ids=False)
     revenue = rows["revenue"].to_numpy(np.int64) if "revenue" in rows else None
     return _reduce_values(
-        np.asarray(customer), rows["period"].to_numpy(np.int64),
+        rows["customer"].to_numpy(), rows["period"].to_numpy(np.int64),
         rows["orders"].to_numpy(np.int64), revenue,
     )  # fmt: skip
 
@@ -288,6 +286,7 @@ def _keyed(table: pd.DataFrame) -> bool:
 
 
 def _values(table: pd.DataFrame, as_ids: bool) -> pd.DataFrame:
+    """The table with plain customer values (keys or ids; ids with ``as_ids``)."""
     customer = table["customer"]
     if isinstance(customer.dtype, pd.CategoricalDtype):
         customer = np.asarray(customer.cat.categories)[customer.cat.codes.to_numpy()]
