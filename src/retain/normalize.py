@@ -349,7 +349,6 @@ def parse_amounts(values: pd.Series, decimal: str = ".") -> tuple[np.ndarray, np
         numbers = pd.Series(np.nan, index=values.index)
         if decimal == ".":
             numbers = pd.to_numeric(text, errors="coerce").astype("float64")
-            numbers = numbers.where(~text.str.lower().isin(["nan", "inf", "+inf", "-inf"]))
         rest = numbers.isna() & (text != "")
         if rest.any():
             numbers[rest] = _money(text[rest], decimal).astype("float64")

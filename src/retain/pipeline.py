@@ -199,10 +199,6 @@ class Activity:
     as_of: dt.date
     files: list[dict] = field(default_factory=list)  # name, columns, rows, how read, per file
 
-    @property
-    def has_amount(self) -> bool:
-        return "revenue" in self.table
-
 
 def activity_of(parts: Iterator[Part], settings: Settings) -> Activity:
     """Reduce each part to its activity table as it comes, then merge them (exact)."""
