@@ -323,3 +323,13 @@ def test_python_dash_m(tmp_path):
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert done.returncode == 0 and done.stdout == RETENTION_CSV
+
+
+def test_cli_choices_match_the_library():
+    # cli.py repeats these lists so that `retain --help` need not import pandas; keep them equal
+    from retain import activity, metrics, render
+    from retain import cli as cli_module
+
+    assert cli_module.PERIODS == activity.PERIODS
+    assert cli_module.METRICS == metrics.METRICS
+    assert cli_module.FORMATS == render.FORMATS

@@ -244,6 +244,7 @@ def inspect_files(paths: list[str], settings: Settings) -> dict:
     return {
         "files": activity.files,
         "rows_read": counts.read,
+        "rows_used": counts.used,
         **tally.figures(),
         "skipped": {r: counts.skipped[r] for r in sorted(counts.skipped)},
         "examples": {r: counts.examples.get(r, []) for r in sorted(counts.skipped)},

@@ -17,7 +17,6 @@ NEXT_COHORTS = 3
 class Tally:
     """Running figures over the used rows of every input."""
 
-    rows: int = 0
     first: pd.Timestamp | None = None
     last: pd.Timestamp | None = None
     refunds: int = 0
@@ -28,7 +27,6 @@ class Tally:
     def add(self, transactions: pd.DataFrame) -> None:
         if transactions.empty:
             return
-        self.rows += len(transactions)
         stamps = transactions["timestamp"]
         self.first = min(filter(None, [self.first, stamps.min()]))
         self.last = max(filter(None, [self.last, stamps.max()]))
@@ -42,7 +40,6 @@ class Tally:
     def figures(self) -> dict:
         customers = np.unique(np.concatenate(self.customers)) if self.customers else []
         return {
-            "rows_used": self.rows,
             "customers": len(customers),
             "first_date": None if self.first is None else self.first.date().isoformat(),
             "last_date": None if self.last is None else self.last.date().isoformat(),
