@@ -16,11 +16,11 @@ import pandas as pd  # noqa: E402
 import retain.cli  # noqa: E402, F401
 from retain.activity import build_activity  # noqa: E402
 from retain.cohorts import assign_cohorts  # noqa: E402
-from retain.io import read_table  # noqa: E402
 from retain.metrics import cohort_grids, cohort_table  # noqa: E402
 from retain.normalize import normalize  # noqa: E402
 from retain.pipeline import Settings, column_picker  # noqa: E402
 from retain.render import render  # noqa: E402
+from retain.sources.files import read_table  # noqa: E402
 
 
 def main(path: str) -> None:

@@ -129,7 +129,7 @@ def _settings(options: dict):
 
 def _paths(files, output=None) -> list[str]:
     from retain.errors import InputError
-    from retain.io import expand_paths
+    from retain.sources.files import expand_paths
 
     paths = expand_paths(list(files))
     if output and os.path.exists(output):
@@ -140,7 +140,7 @@ def _paths(files, output=None) -> list[str]:
 
 
 def _emit(text: str, output: str | None) -> None:
-    from retain.render import write_atomic
+    from retain.output import write_atomic
 
     if output:
         write_atomic(output, text)
@@ -187,8 +187,9 @@ def cohort(files, metric, counts, fmt, output, **options):
         retain cohort orders.csv
         retain cohort orders.csv --period week --metric revenue -o weekly.csv
     """
+    from retain.output import format_for_path
     from retain.pipeline import cohorts_of, read_activity
-    from retain.render import format_for_path, render
+    from retain.render import render
 
     if output and fmt is None:
         fmt = format_for_path(output)

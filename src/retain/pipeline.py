@@ -13,7 +13,6 @@ import pyarrow as pa
 from retain.activity import build_activity, merge_activity
 from retain.cohorts import CohortStats, assign_cohorts
 from retain.errors import BadRowsError, InputError
-from retain.io import RawTable, read_table
 from retain.metrics import CohortResult, cohort_grids, cohort_table
 from retain.normalize import (
     BAD_ROWS,
@@ -24,6 +23,7 @@ from retain.normalize import (
     normalize,
     window,
 )
+from retain.sources.files import RawTable, read_table
 
 FUTURE_SLACK = dt.timedelta(days=1)  # time zones: "today" somewhere may be tomorrow here
 

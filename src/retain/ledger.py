@@ -1,0 +1,55 @@
+"""Row accounting: every row read is used or counted under one reason, with examples.
+
+Counts merge across files and batches (``+=``), so the accounting of the whole is the sum of
+the accounting of its parts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Why a row was not used. The first five are bad rows, under --on-bad-rows; the rest are filters.
+SKIP_REASONS = {
+    "malformed_row": "a wrong number of fields",
+    "missing_customer": "an empty customer id",
+    "bad_date": "a missing or unparseable date",
+    "future_date": "a date after today",
+    "bad_amount": "a missing, unparseable or out-of-range amount",
+    "duplicate": "an exact duplicate of an earlier row (--dedupe)",
+    "outside_window": "a date outside --since/--until",
+    "after_as_of": "a date after --as-of",
+}
+BAD_ROWS = ("malformed_row", "missing_customer", "bad_date", "future_date", "bad_amount")
+EXAMPLES = 5
+
+
+@dataclass
+class RowCounts:
+    """Rows read; rows skipped by reason (keys of ``SKIP_REASONS``) with up to five examples
+    each (``"orders.csv line 7: '2024-13-01'"``)."""
+
+    read: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    examples: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def used(self) -> int:
+        return self.read - sum(self.skipped.values())
+
+    def skip(self, reason: str, count: int, examples: list[str] = ()) -> None:
+        if count:
+            self.skipped[reason] = self.skipped.get(reason, 0) + int(count)
+            kept = self.examples.setdefault(reason, [])
+            kept.extend(examples[: EXAMPLES - len(kept)])
+
+    def __iadd__(self, other: RowCounts) -> RowCounts:
+        self.read += other.read
+        for reason, count in other.skipped.items():
+            self.skip(reason, count, other.examples.get(reason, []))
+        return self
+
+    def summary(self) -> str:
+        """``12 with an empty customer id; 3 with ...``, reasons in a fixed order."""
+        return "; ".join(
+            f"{self.skipped[r]:,} with {SKIP_REASONS[r]}" for r in SKIP_REASONS if r in self.skipped
+        )

@@ -1,0 +1,1 @@
+"""Where transactions come from: files (each input opened once), export layouts."""
