@@ -191,6 +191,14 @@ def _reduce(numbers: np.ndarray, categories_of: Callable, period, orders, revenu
     first = int(period.min()) if len(period) else 0
     span = int(period.max()) - first + 1 if len(period) else 1
     top = (int(numbers.max()) + 1) * span if len(numbers) else 1
+    if top.bit_length() > 63:  # large numeric ids over a long span: number the ids densely
+        codes, distinct_numbers = pd.factorize(numbers, sort=True)
+        numbers, outer = codes.astype(np.int64), categories_of
+        top = (len(distinct_numbers) + 1) * span
+
+        def categories_of(n):
+            return outer(np.asarray(distinct_numbers)[n])
+
     cell = numbers.astype(np.int64)
     cell *= span
     cell += period

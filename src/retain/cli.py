@@ -15,10 +15,13 @@ import traceback
 
 import click
 
+from retain.sources.layouts import NAMES as LAYOUTS
+
 PERIODS = ("day", "week", "month", "quarter", "year")
 METRICS = ("retention", "churn", "revenue", "revenue-retention")
 FORMATS = ("table", "csv", "json", "markdown")
-DELIMITERS = {",": ",", ";": ";", "tab": "\t", "\\t": "\t", "|": "|"}
+DELIMITERS = {",": ",", ";": ";", "tab": "\t", "\\t": "\t", "\t": "\t", "|": "|",
+              "whitespace": "whitespace"}  # fmt: skip
 
 
 def _iso_date(ctx, param, value):
@@ -39,6 +42,26 @@ def _timezone(ctx, param, value):
         return check_timezone(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
+
+
+def _conditions(ctx, param, values):
+    from retain.normalize.select import Condition
+
+    for value in values:
+        try:
+            Condition.parse(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+    return tuple(values)
+
+
+def _names(ctx, param, value):
+    if value is None:
+        return None
+    names = tuple(n.strip() for n in value.split(","))
+    if not all(names) or len(set(names)) < len(names):
+        raise click.BadParameter(f"{value!r}: give each column a distinct name, comma-separated")
+    return names
 
 
 def _fail(message: str, debug: bool, code: int = 1):
@@ -62,20 +85,39 @@ def input_options(command):
         click.option("--as-of", callback=_iso_date, metavar="YYYY-MM-DD",
                      help="Last date the data covers [latest in the data]; later rows skip."),
         click.option("--since", callback=_iso_date, metavar="YYYY-MM-DD",
-                     help="Skip rows dated before this day."),
+                     help="Show the cohorts starting on or after this day (earlier rows still "
+                          "decide who is new)."),
         click.option("--until", callback=_iso_date, metavar="YYYY-MM-DD",
-                     help="Skip rows dated after this day."),
+                     help="End the data at this day: later rows skip."),
+        click.option("--where", multiple=True, callback=_conditions, metavar="EXPR",
+                     help="Keep rows where COL=VALUE (repeat: any of), COL!=VALUE (none of), "
+                          "COL~REGEX; repeatable, columns combine with AND."),
+        click.option("--refunded", metavar="COL",
+                     help="Column with a refunded amount, subtracted from the amount."),
+        click.option("--currency", metavar="CODE",
+                     help="Keep the rows in this currency (others skip and count)."),
+        click.option("--currency-column", metavar="COL",
+                     help="Column with the amount's currency [detected]."),
+        click.option("--layout", type=click.Choice(LAYOUTS), default="auto", show_default=True,
+                     help="Export layout of a known system (detected from the header)."),
         click.option("--tz", callback=_timezone, metavar="ZONE",
-                     help="Reporting time zone for timestamps with an offset [UTC]."),
-        click.option("--dayfirst", is_flag=True, help="Read 03/04/2024 as 3 April."),
+                     help="Convert timestamps to this zone [times as written]."),
+        click.option("--input-tz", callback=_timezone, metavar="ZONE",
+                     help="Zone in which timestamps without an offset were written."),
+        click.option("--dayfirst", is_flag=True, default=None,
+                     help="Read 03/04/2024 as 3 April [decided from the values]."),
         click.option("--date-format", metavar="FMT",
                      help="strftime pattern of the dates, e.g. %d.%m.%Y."),
         click.option("--decimal", type=click.Choice((".", ",")), default=".", show_default=True,
                      help="Decimal mark of the amounts (with ',', 1.234,56 is 1234.56)."),
         click.option("--delimiter", type=click.Choice(sorted(DELIMITERS)),
                      help="Field delimiter [detected]."),
+        click.option("--names", callback=_names, metavar="A,B,...",
+                     help="Column names of a file without a header row."),
         click.option("--encoding", metavar="ENC",
-                     help="Text encoding of the files [UTF-8; UTF-16 by its byte order mark]."),
+                     help="Text encoding [UTF-8; else GB18030 or cp1252, detected]."),
+        click.option("--case-sensitive-ids", is_flag=True,
+                     help="Compare email ids as written (default: lower-cased)."),
         click.option("--dedupe", is_flag=True,
                      help="Skip rows equal in every column to an earlier row."),
         click.option("--on-bad-rows", type=click.Choice(("fail", "skip")), default="fail",
@@ -106,25 +148,17 @@ def input_options(command):
 
 
 def _settings(options: dict):
-    from retain.normalize import DateOptions
+    from retain.normalize.dates import DateOptions
     from retain.pipeline import Settings
 
+    dates = ("date_format", "dayfirst", "tz", "input_tz")
+    settings = {k: v for k, v in options.items() if k not in (*dates, "debug")}
+    settings["delimiter"] = DELIMITERS.get(options["delimiter"])
     return Settings(
-        customer=options["customer"],
-        date=options["date"],
-        amount=options["amount"],
-        dates=DateOptions(options["date_format"], options["dayfirst"], options["tz"]),
-        on_bad_rows=options["on_bad_rows"],
-        period=options["period"],
-        week_start=options["week_start"],
-        as_of=options["as_of"],
-        since=options["since"],
-        until=options["until"],
-        dedupe=options["dedupe"],
-        decimal=options["decimal"],
-        encoding=options["encoding"],
-        delimiter=DELIMITERS.get(options["delimiter"]),
-    )
+        dates=DateOptions(options["date_format"], options["dayfirst"], options["tz"],
+                          options["input_tz"]),
+        **settings,
+    )  # fmt: skip
 
 
 def _paths(files, output=None) -> list[str]:
@@ -188,7 +222,7 @@ def cohort(files, metric, counts, fmt, output, **options):
         retain cohort orders.csv --period week --metric revenue -o weekly.csv
     """
     from retain.output import format_for_path
-    from retain.pipeline import cohorts_of, read_activity
+    from retain.pipeline import cohort_meta, cohorts_of, read_activity, run_messages
     from retain.render import render
 
     if output and fmt is None:
@@ -203,24 +237,9 @@ def cohort(files, metric, counts, fmt, output, **options):
     settings = _settings(options)
     activity = read_activity(_paths(files, output), settings)
     result, stats = cohorts_of(activity, settings, metric, counts)
-    if activity.counts.skipped:
-        skipped = activity.counts.read - activity.counts.used
-        click.echo(
-            f"retain: skipped {skipped:,} of {activity.counts.read:,} rows: "
-            f"{activity.counts.summary()}",
-            err=True,
-        )
-    meta = {
-        "files": activity.files,
-        "rows": {
-            "read": activity.counts.read,
-            "used": activity.counts.used,
-            "skipped": dict(sorted(activity.counts.skipped.items())),
-        },
-        "refund_only_customers": stats.refund_only_customers,
-        "refunds_before_first_order": stats.pre_cohort_periods,
-    }
-    _emit(render(result, fmt or "table", meta), output)
+    for message in run_messages(activity):
+        click.echo(f"retain: {message}", err=True)
+    _emit(render(result, fmt or "table", cohort_meta(activity, stats)), output)
 
 
 @cli.command()

@@ -9,7 +9,7 @@ matrices and are counted in ``CohortStats`` instead (``pre_cohort_periods`` coun
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,7 @@ class CohortStats:
 
     refund_only_customers: int = 0
     pre_cohort_periods: int = 0
+    before_since: int = 0  # customers of cohorts before --since, not shown
 
 
 def customer_codes(customer: pd.Series) -> tuple[np.ndarray, int]:
@@ -55,3 +56,20 @@ def assign_cohorts(activity: pd.DataFrame) -> tuple[pd.DataFrame, CohortStats]:
     )
     out = activity.assign(cohort=cohort, offset=offset)
     return (out if keep.all() else out[keep]).reset_index(drop=True), stats
+
+
+def since_cohorts(
+    cohorted: pd.DataFrame, stats: CohortStats, since, period: str, week_start: str = "monday"
+) -> tuple[pd.DataFrame, CohortStats]:
+    """Only the cohorts whose period starts on or after ``since`` (METRICS.md, Window): the
+    earlier rows have already decided each customer's cohort, so nobody returning is new."""
+    from retain.activity import period_ordinals, period_starts
+
+    day = np.datetime64(since, "D")
+    first = int(period_ordinals(np.array([day]), period, week_start)[0])
+    if period_starts(np.array([first]), period, week_start)[0] < day:
+        first += 1
+    keep = cohorted["cohort"].to_numpy() >= first
+    hidden = cohorted.loc[~keep & (cohorted["offset"].to_numpy() == 0), "customer"].nunique()
+    stats = replace(stats, before_since=int(hidden))
+    return cohorted[keep].reset_index(drop=True), stats

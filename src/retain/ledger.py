@@ -8,18 +8,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# Why a row was not used. The first five are bad rows, under --on-bad-rows; the rest are filters.
+# Why a row was not used, in the order the checks run. Bad rows (BAD_ROWS) follow
+# --on-bad-rows; the others are rows that are not transactions, or outside the window.
 SKIP_REASONS = {
+    "summary_row": "a spreadsheet summary row (Total, ...)",
+    "line_item_row": "a line item of an order counted on its first row",
+    "duplicate": "an exact duplicate of an earlier row (--dedupe)",
+    "filtered": "a value --where or the export layout leaves out",
+    "other_currency": "another currency than --currency",
     "malformed_row": "a wrong number of fields",
     "missing_customer": "an empty customer id",
     "bad_date": "a missing or unparseable date",
+    "placeholder_date": "a placeholder date (1900-01-01, 1970-01-01, 9999-12-31, ...)",
     "future_date": "a date after today",
     "bad_amount": "a missing, unparseable or out-of-range amount",
-    "duplicate": "an exact duplicate of an earlier row (--dedupe)",
-    "outside_window": "a date outside --since/--until",
+    "outside_window": "a date after --until",
     "after_as_of": "a date after --as-of",
 }
-BAD_ROWS = ("malformed_row", "missing_customer", "bad_date", "future_date", "bad_amount")
+BAD_ROWS = ("malformed_row", "missing_customer", "bad_date", "placeholder_date", "future_date",
+            "bad_amount")  # fmt: skip
 EXAMPLES = 5
 
 

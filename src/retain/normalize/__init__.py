@@ -1,15 +1,18 @@
 """Raw frame -> canonical transactions: ``customer`` (text), ``timestamp``, ``amount``.
 
-Column detection, date and amount parsing, and row accounting: every row read is either used or
-counted under a reason (METRICS.md, Input). Amounts are held as integers in 1/10,000 of a
-currency unit (``AMOUNT_SCALE``), so that sums are exact and do not depend on row order.
+How one input's columns are read is decided once, from its header (``Plan``); the rows are then
+selected (``select_rows``: line items, ``--where``, layout rules) and normalized (``normalize``:
+ids, dates, amounts, currencies, bad rows). Every row read is used or counted under a reason
+(METRICS.md, Input). Amounts are held as integers in 1/10,000 of a currency unit
+(``AMOUNT_SCALE``), so that sums are exact and do not depend on row order.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -18,24 +21,102 @@ from retain.errors import BadRowsError, counted
 from retain.ledger import BAD_ROWS, EXAMPLES, SKIP_REASONS, RowCounts
 from retain.normalize.amounts import AMOUNT_SCALE, MAX_AMOUNT, parse_amounts
 from retain.normalize.columns import Columns, detect_columns
-from retain.normalize.dates import DateFormatError, DateOptions, check_timezone, parse_dates
+from retain.normalize.dates import (
+    DateOptions,
+    DateReading,
+    check_timezone,
+    date_hint,
+    parse_dates,
+)
+from retain.normalize.select import Condition, keep_mask, keeps, labels
 from retain.normalize.text import as_text
 
 __all__ = [
-    "AMOUNT_SCALE", "BAD_ROWS", "MAX_AMOUNT", "SKIP_REASONS", "Columns", "DateOptions",
+    "AMOUNT_SCALE", "BAD_ROWS", "MAX_AMOUNT", "SKIP_REASONS", "Columns", "DateOptions", "Plan",
     "RowCounts", "check_timezone", "detect_columns", "normalize", "parse_amounts", "parse_dates",
-    "window",
+    "select_rows", "window",
 ]  # fmt: skip
 
 
-def _examples(mask: np.ndarray, values: pd.Series) -> list[str]:
-    """``line N: 'value'`` of the first masked rows; the index holds each row's position in its
-    file (the header is line 1)."""
+@dataclass(frozen=True)
+class Plan:
+    """How one input's columns are read, decided once from its header: the customer, date and
+    amount columns; further customer columns tried where the first is empty; a refunded amount
+    subtracted from the amount; the currency column; the row conditions (``--where`` and an
+    export layout's rows where no money moved, compared without case); the line-item columns
+    (order, column only an order's first row fills); status columns to warn about."""
+
+    columns: Columns
+    fallbacks: tuple[str, ...] = ()
+    refunded: str | None = None
+    currency: str | None = None
+    conditions: tuple[Condition, ...] = ()
+    exclude: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    line_items: tuple[str, str] | None = None
+    statuses: tuple[str, ...] = ()
+    layout: str | None = None
+
+    def wanted(self) -> list[str]:
+        """Every column the input needs, once each, in a fixed order."""
+        names = [self.columns.customer, *self.fallbacks, self.columns.date, self.columns.amount]
+        names += [self.refunded, self.currency, *(c.column for c in self.conditions)]
+        names += [c for c, _ in self.exclude] + list(self.line_items or ()) + list(self.statuses)
+        return list(dict.fromkeys(n for n in names if n is not None))
+
+
+def select_rows(frame: pd.DataFrame, plan: Plan, counts: RowCounts) -> tuple[pd.DataFrame, dict]:
+    """The rows that are transactions, and the values of each status column among them.
+
+    A line item's continuation rows (same order, the first-row column empty) are counted as
+    ``line_item_row``; rows ``--where`` or the layout leaves out as ``filtered``."""
+    keep = np.ones(len(frame), dtype=bool)
+    if plan.line_items:
+        order, marker = (as_text(frame[c]).str.strip() for c in plan.line_items)
+        first = (marker != "").to_numpy()
+        continuation = ~first & order.isin(set(order[first])).to_numpy()
+        counts.skip("line_item_row", int(continuation.sum()))
+        keep &= ~continuation
+    passed = keep_mask(frame, list(plan.conditions))
+    for column, values in plan.exclude:
+        lowered = as_text(frame[column]).str.strip().str.lower()
+        passed &= ~lowered.isin(values).to_numpy()
+    counts.skip("filtered", int((keep & ~passed).sum()))
+    keep &= passed
+    if not keep.all():
+        frame = frame[keep]
+    statuses = {
+        c: Counter(as_text(frame[c]).str.strip().value_counts().to_dict()) for c in plan.statuses
+    }
+    return frame, statuses
+
+
+def _customers(frame: pd.DataFrame, plan: Plan, case_sensitive: bool) -> tuple[pd.Series, int]:
+    """Customer ids as text: the first non-empty of the customer columns, trimmed, an Excel
+    ``="..."`` wrapper removed; email addresses lower-cased unless ``case_sensitive``. And how
+    many rows hold an email address."""
+    customer = as_text(frame[plan.columns.customer]).str.strip()
+    for column in plan.fallbacks:
+        customer = customer.where(customer != "", as_text(frame[column]).str.strip())
+    wrapped = customer.str.startswith('="', na=False)
+    if wrapped.any():
+        customer = customer.where(~wrapped, customer.str.slice(2).str.rstrip('"'))
+    emails = customer.str.contains("@", regex=False, na=False)
+    if emails.any() and not case_sensitive:
+        customer = customer.where(~emails, customer.str.lower())
+    return customer, int(emails.sum())
+
+
+def _examples(mask: np.ndarray, values: pd.Series, lines) -> list[str]:
+    """``line N: 'value'`` of the first masked rows; the index holds each row's position among
+    its file's records, which ``lines`` turns into physical line numbers."""
     first = np.flatnonzero(mask)[:EXAMPLES]
-    return [f"line {values.index[i] + 2}: {str(values.iloc[i])!r}" for i in first]
+    numbers = lines(values.index[first].to_numpy())
+    return [f"line {n}: {str(values.iloc[i])!r}" for n, i in zip(numbers, first, strict=True)]
 
 
-def bad_rows_error(name: str, reason: str, count: int, column: str | None, examples: list[str]):
+def bad_rows_error(
+    name: str, reason: str, count: int, column: str | None, examples: list[str], hint: str = ""
+):
     """The one-line error of ``--on-bad-rows fail``: the file, the reason, the first rows."""
     rows = counted(count, "row has", "rows have")
     where = f" in column {column!r}" if column else ""
@@ -44,88 +125,121 @@ def bad_rows_error(name: str, reason: str, count: int, column: str | None, examp
         advice = "they look like decimal commas: pass --decimal ,"
     if reason == "future_date":
         advice = "pass --as-of or --until to cut the data there, or --on-bad-rows skip"
+    if hint:
+        advice = f"{hint}; or {advice}"
     return BadRowsError(
         f"{name}: {rows} {SKIP_REASONS[reason]}{where} ({'; '.join(examples)}); {advice}"
     )
 
 
-@dataclass(frozen=True)
+@dataclass
 class Parsed:
-    """How a file's columns were read, for ``retain inspect``."""
+    """How a file's values were read: the dates, the amounts, the currency of the rows used
+    (label -> rows), how many ids were email addresses."""
 
     dates: str
     amounts: str | None
+    currencies: Counter = field(default_factory=Counter)
+    email_ids: int = 0
 
 
 def normalize(
     name: str,
     frame: pd.DataFrame,
-    columns: Columns,
-    dates: DateOptions = DateOptions(),
-    on_bad_rows: str = "fail",
+    plan: Plan,
+    reading: DateReading,
     *,
+    options: DateOptions = DateOptions(),
+    on_bad_rows: str = "fail",
     decimal: str = ".",
     today: dt.date | None = None,
+    currency: str | None = None,
+    case_sensitive_ids: bool = False,
+    lines=None,
 ) -> tuple[pd.DataFrame, RowCounts, Parsed]:
-    """Canonical transactions of one raw frame, the row accounting, and how values were read.
+    """Canonical transactions of one selected frame, the row accounting, and how values were
+    read (METRICS.md, Input).
 
-    Rows with an empty customer id, an unparseable date or amount, or (given ``today``) a date
-    after today are bad rows: skipped and counted when ``on_bad_rows`` is ``"skip"``; with
-    ``"fail"`` they raise ``BadRowsError`` showing the first five. Line numbers count the header
-    as line 1 and one line per record.
+    Rows of another currency than ``currency`` are counted as ``other_currency``. Rows with an
+    empty customer id, an unparseable or placeholder date, an unparseable amount (or refunded
+    amount), or (given ``today``) a date after today are bad rows: skipped and counted when
+    ``on_bad_rows`` is ``"skip"``; with ``"fail"`` they raise ``BadRowsError`` showing the
+    first five by physical line (``lines`` maps the frame's index to line numbers).
     """
-    counts = RowCounts(read=len(frame))
-    customer = as_text(frame[columns.customer]).str.strip()
-    try:
-        timestamp, date_note = parse_dates(frame[columns.date], dates)
-    except DateFormatError as exc:
-        example = str(frame[columns.date].iloc[0]) if len(frame) else ""
-        raise BadRowsError(
-            f"{name}: cannot recognise the dates in column {columns.date!r} "
-            f"(line 2: {example!r}); {exc}"
-        ) from None
+    lines = lines or (lambda positions: [int(p) + 2 for p in positions])
+    columns = plan.columns
+    counts = RowCounts()
+    customer, email_ids = _customers(frame, plan, case_sensitive_ids)
+    timestamp, placeholder = parse_dates(frame[columns.date], reading)
     keep = np.ones(len(frame), dtype=bool)
-    missing_date = timestamp.isna().to_numpy()
+    missing_date = timestamp.isna().to_numpy() & ~placeholder
     checks = [
         ("missing_customer", columns.customer, (customer == "").to_numpy()),
         ("bad_date", columns.date, missing_date),
+        ("placeholder_date", columns.date, placeholder),
     ]
     if today is not None:
         tomorrow = np.datetime64(today + dt.timedelta(days=1), "us")
-        future = ~missing_date & (timestamp.to_numpy() >= tomorrow)
-        checks.append(("future_date", columns.date, future))
+        checks.append(
+            ("future_date", columns.date, ~missing_date & (timestamp.to_numpy() >= tomorrow))
+        )
     out = {"customer": customer, "timestamp": timestamp}
-    amount_note = None
+    amount_note, row_currency = None, None
     if columns.amount is not None:
-        out["amount"], bad_amount = parse_amounts(frame[columns.amount], decimal)
-        checks.append(("bad_amount", columns.amount, bad_amount))
+        amount, bad_amount, marks = parse_amounts(frame[columns.amount], decimal)
         amount_note = "numbers" if decimal == "." else "numbers with decimal commas"
+        if plan.refunded is not None:
+            refunded_text = as_text(frame[plan.refunded]).str.strip()
+            refunded, bad_refund, _ = parse_amounts(
+                refunded_text.where(refunded_text != "", "0"), decimal
+            )
+            amount = amount - refunded
+            checks.append(("bad_amount", plan.refunded, bad_refund & ~bad_amount))
+            amount_note += f", minus {plan.refunded!r}"
+        checks.append(("bad_amount", columns.amount, bad_amount))
+        out["amount"] = amount
+        if plan.currency is not None:
+            row_currency = labels(frame[plan.currency]).to_numpy(object)
+        elif marks is not None:
+            row_currency = labels(marks).to_numpy(object)
+    if row_currency is not None and currency is not None:
+        distinct = {c: (not c) or keeps(c, currency) for c in set(row_currency)}
+        other = ~np.fromiter((distinct[c] for c in row_currency), bool, len(row_currency))
+        counts.skip("other_currency", int(other.sum()))
+        keep &= ~other
     for reason, column, bad in checks:
         bad = bad & keep
         if bad.any():
-            examples = _examples(bad, frame[column])
+            examples = _examples(bad, frame[column], lines)
             if on_bad_rows == "fail":
-                raise bad_rows_error(name, reason, int(bad.sum()), column, examples)
+                hint = ""
+                if reason == "bad_date":
+                    hint = date_hint(frame[column][bad], reading, options) or ""
+                raise bad_rows_error(name, reason, int(bad.sum()), column, examples, hint)
             counts.skip(reason, bad.sum(), [f"{name} {e}" for e in examples])
             keep &= ~bad
     canonical = pd.DataFrame(out, index=frame.index)
     if not keep.all():
         canonical = canonical[keep]
-    return canonical.reset_index(drop=True), counts, Parsed(date_note, amount_note)
+    currencies = Counter()
+    if row_currency is not None:
+        currencies = Counter(row_currency[keep].tolist())
+    parsed = Parsed(reading.note, amount_note, currencies, email_ids)
+    return canonical.reset_index(drop=True), counts, parsed
 
 
 def window(
     transactions: pd.DataFrame,
     counts: RowCounts,
-    since: dt.date | None = None,
     until: dt.date | None = None,
     as_of: dt.date | None = None,
 ) -> pd.DataFrame:
-    """Keep the rows dated within [since, until] and on or before as_of, counting the others."""
+    """Keep the rows dated on or before ``until`` and ``as_of``, counting the others.
+
+    (``--since`` selects cohorts, not rows: rows before it still decide who is new.)"""
     days = transactions["timestamp"].to_numpy().astype("datetime64[D]")
     keep = np.ones(len(days), dtype=bool)
     for reason, outside in (
-        ("outside_window", since is not None and days < np.datetime64(since, "D")),
         ("outside_window", until is not None and days > np.datetime64(until, "D")),
         ("after_as_of", as_of is not None and days > np.datetime64(as_of, "D")),
     ):

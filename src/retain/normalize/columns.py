@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from retain.errors import ColumnError
+from retain.headers import key
 
 # Header names we recognise, most specific first, compared without case, spaces or punctuation.
 CUSTOMER_NAMES = [
@@ -25,6 +25,18 @@ CUSTOMER_NAMES = [
     "account",
     "customer_email",
     "email",
+    "用户ID",
+    "客户ID",
+    "会员ID",
+    "买家ID",
+    "客户编号",
+    "会员编号",
+    "用户编号",
+    "买家会员名",
+    "会员名",
+    "客户",
+    "买家",
+    "用户",
 ]
 DATE_NAMES = [
     "order_date",
@@ -44,6 +56,18 @@ DATE_NAMES = [
     "time",
     "event_time",
     "paid_at",
+    "下单时间",
+    "订单时间",
+    "付款时间",
+    "支付时间",
+    "交易时间",
+    "创建时间",
+    "订单创建时间",
+    "订单付款时间",
+    "下单日期",
+    "订单日期",
+    "日期",
+    "时间",
 ]
 AMOUNT_NAMES = [
     "amount",
@@ -58,11 +82,17 @@ AMOUNT_NAMES = [
     "dollar_value",
     "total_price",
     "price",
+    "实付金额",
+    "支付金额",
+    "订单金额",
+    "实收金额",
+    "买家实际支付金额",
+    "付款金额",
+    "交易金额",
+    "金额",
+    "销售额",
+    "总金额",
 ]
-
-
-def _key(name: str) -> str:
-    return re.sub(r"[^0-9a-z]", "", str(name).lower())
 
 
 @dataclass(frozen=True)
@@ -78,18 +108,23 @@ def _listing(header: list[str]) -> str:
     return ", ".join(repr(h) for h in header)
 
 
+def find_column(name: str, header: list[str], given: str, flag: str) -> str:
+    """The header's spelling of a column a flag names (exact, else the one equal but for case)."""
+    if given in header:
+        return given
+    folded = [h for h in header if h.lower() == given.lower()]
+    if len(folded) == 1:
+        return folded[0]
+    raise ColumnError(
+        f"{name}: no column {given!r} for --{flag}; its columns are {_listing(header)}"
+    )
+
+
 def _find(name: str, header: list[str], given: str | None, field_: str, names: list[str]):
     if given is not None:
-        if given in header:
-            return given
-        folded = [h for h in header if h.lower() == given.lower()]
-        if len(folded) == 1:
-            return folded[0]
-        raise ColumnError(
-            f"{name}: no column {given!r} for --{field_}; its columns are {_listing(header)}"
-        )
+        return find_column(name, header, given, field_)
     for candidate in names:
-        matches = [h for h in header if _key(h) == _key(candidate)]
+        matches = [h for h in header if key(h) == key(candidate)]
         if len(matches) == 1:
             return matches[0]
         if len(set(matches)) == 1:
