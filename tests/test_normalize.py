@@ -42,7 +42,7 @@ from retain.normalize import (
     ],
 )
 def test_amounts(text, decimal, value):
-    scaled, bad = parse_amounts(pd.Series([text], dtype="str"), decimal)
+    scaled, bad, _ = parse_amounts(pd.Series([text], dtype="str"), decimal)
     assert not bad[0]
     assert scaled[0] == round(value * AMOUNT_SCALE)
 
@@ -54,12 +54,12 @@ def test_amounts(text, decimal, value):
      ("1.234,56", "."), ("1,234.56", ",")],
 )  # fmt: skip
 def test_bad_amounts_are_never_zero(text, decimal):
-    scaled, bad = parse_amounts(pd.Series([text], dtype="str"), decimal)
+    scaled, bad, _ = parse_amounts(pd.Series([text], dtype="str"), decimal)
     assert bad[0]
 
 
 def test_numeric_amounts_pass_through_and_round_to_the_scale():
-    scaled, bad = parse_amounts(pd.Series([1.5, np.nan, 0.00004, -2.0]))
+    scaled, bad, _ = parse_amounts(pd.Series([1.5, np.nan, 0.00004, -2.0]))
     assert bad.tolist() == [False, True, False, False]
     assert scaled.tolist() == [15000, 0, 0, -20000]
 

@@ -161,3 +161,49 @@ def test_numbered_ids_tell_customers_apart_and_write_them_back(ids):
         numbers, write = numbered
         assert len(set(numbers.tolist())) == len(set(ids))
         assert write(numbers).to_pylist() == ids
+
+
+slash_row = st.tuples(
+    st.sampled_from(["a", "b", "c", "Ann@Example.com", "ann@example.com"]),
+    st.dates(dt.date(2024, 1, 1), dt.date(2024, 4, 30)),
+    st.integers(-500, 5_000).map(lambda cents: f"${cents / 100:.2f}"),
+    st.sampled_from(["Paid", "Paid", "Failed"]),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(slash_row, min_size=2, max_size=40), st.randoms(use_true_random=False), st.booleans()
+)
+def test_messy_exports_split_and_shuffled_give_the_same_bytes(rows, random, day_first):
+    """Day-first slash dates (decided from every value of every file), a status column, money
+    marks and email ids: the output does not depend on row order or on the split into files."""
+    import tempfile
+
+    from click.testing import CliRunner
+
+    from retain.cli import cli
+
+    fmt = "%d/%m/%Y" if day_first else "%m/%d/%Y"
+    lines = [f"{c},{d.strftime(fmt)},{a},{s}" for c, d, a, s in rows]
+    if day_first:
+        lines.append("b,25/04/2024,$1.00,Paid")  # the one value that says day-first
+    header = "customer,date,amount,status\n"
+    args = ["cohort", "--where", "status!=Failed", "--metric", "revenue", "--format", "csv",
+            "--as-of", "2024-04-30", "--on-bad-rows", "skip"]  # fmt: skip
+    with tempfile.TemporaryDirectory() as folder:
+        whole = f"{folder}/whole.csv"
+        with open(whole, "w") as out:
+            out.write(header + "\n".join(lines) + "\n")
+        random.shuffle(lines)
+        cut = random.randint(0, len(lines))
+        paths = []
+        for i, part in enumerate((lines[:cut], lines[cut:])):
+            if part:
+                paths.append(f"{folder}/part{i}.csv")
+                with open(paths[-1], "w") as out:
+                    out.write(header + "\n".join(part) + "\n")
+        expected = CliRunner().invoke(cli, [*args[:1], whole, *args[1:]])
+        split = CliRunner().invoke(cli, [*args[:1], *paths, *args[1:]])
+    assert (expected.exit_code, split.exit_code) == (0, 0), expected.stderr + split.stderr
+    assert split.stdout == expected.stdout

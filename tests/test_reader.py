@@ -19,7 +19,9 @@ REVENUE = ["--metric", "revenue", "--format", "csv"]
 
 
 def test_cp1252_is_detected_and_named(run, write):
-    path = write("w.csv", "customer,date,amount\nMüller,2024-01-05,10\nRenée,2024-01-06,5\n".encode("cp1252"))
+    path = write(
+        "w.csv", "customer,date,amount\nMüller,2024-01-05,10\nRenée,2024-01-06,5\n".encode("cp1252")
+    )
     result = run("cohort", path, "--format", "json")
     assert result.exit_code == 0, result.stderr
     document = json.loads(result.stdout)
@@ -30,7 +32,12 @@ def test_cp1252_is_detected_and_named(run, write):
 
 
 def test_gb18030_is_detected(run, write):
-    path = write("g.csv", "客户编号,下单日期,金额\n张三,2024-01-05,10\n李四,2024-01-20,5\n张三,2024-02-10,20\n".encode("gb18030"))
+    path = write(
+        "g.csv",
+        "客户编号,下单日期,金额\n张三,2024-01-05,10\n李四,2024-01-20,5\n张三,2024-02-10,20\n".encode(
+            "gb18030"
+        ),
+    )
     result = run("cohort", path, *REVENUE)
     assert result.exit_code == 0, result.stderr
     assert result.stdout == BASE
@@ -38,7 +45,9 @@ def test_gb18030_is_detected(run, write):
 
 def test_non_utf8_after_the_sniffed_lines(run, write):
     rows = "".join(f"c{i:05d},2024-01-05,1\n" for i in range(8000))
-    path = write("late.csv", ("customer,date,amount\n" + rows + "Müller,2024-02-05,1\n").encode("cp1252"))
+    path = write(
+        "late.csv", ("customer,date,amount\n" + rows + "Müller,2024-02-05,1\n").encode("cp1252")
+    )
     result = run("cohort", path, "--counts", "--format", "json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["files"][0]["read_as"]["encoding"] == "cp1252"
@@ -59,7 +68,17 @@ def test_whitespace_file_without_header(run, write):
     result = run("cohort", path, *names, "--metric", "revenue", "--format", "csv")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == "cohort,customers,0,1,2\n1997-01,3,121.53,0.00,20.76\n"
-    explicit = run("cohort", path, *names, "--delimiter", "whitespace", "--metric", "revenue", "--format", "csv")
+    explicit = run(
+        "cohort",
+        path,
+        *names,
+        "--delimiter",
+        "whitespace",
+        "--metric",
+        "revenue",
+        "--format",
+        "csv",
+    )
     assert explicit.stdout == result.stdout
 
 
@@ -104,11 +123,17 @@ def test_physical_line_numbers(run, write):
     )
     result = run("cohort", path)
     assert result.exit_code == 1
-    assert f"{path}: 1 row has a missing or unparseable date in column 'date' (line 6: '2024-13-01')" in result.stderr
+    assert (
+        f"{path}: 1 row has a missing or unparseable date in column 'date' (line 6: '2024-13-01')"
+        in result.stderr
+    )
 
 
 def test_unclosed_quote_is_refused(run, write):
-    path = write("q.csv", 'customer,date,amount,note\na,2024-01-05,10,"oops\nb,2024-01-06,5,ok\nc,2024-01-07,1,ok\n')
+    path = write(
+        "q.csv",
+        'customer,date,amount,note\na,2024-01-05,10,"oops\nb,2024-01-06,5,ok\nc,2024-01-07,1,ok\n',
+    )
     result = run("cohort", path)
     assert result.exit_code == 1
     assert result.stderr == (
@@ -118,7 +143,10 @@ def test_unclosed_quote_is_refused(run, write):
 
 
 def test_literal_quote_inside_a_field_is_fine(run, write):
-    path = write("q.csv", 'customer,date,amount,note\na,2024-01-05,10,5" tall\nb,2024-01-20,5,ok\na,2024-02-10,20,x\n')
+    path = write(
+        "q.csv",
+        'customer,date,amount,note\na,2024-01-05,10,5" tall\nb,2024-01-20,5,ok\na,2024-02-10,20,x\n',
+    )
     assert run("cohort", path, *REVENUE).stdout == BASE
 
 
@@ -151,7 +179,10 @@ def test_utf16_over_64k(run, write, encoding):
 
 
 def test_sums_never_wrap(run, write):
-    path = write("big.csv", "customer,date,amount\na,2024-01-05,500000000000000\nb,2024-01-06,500000000000000\n")
+    path = write(
+        "big.csv",
+        "customer,date,amount\na,2024-01-05,500000000000000\nb,2024-01-06,500000000000000\n",
+    )
     result = run("cohort", path, "--metric", "revenue", "--format", "csv")
     assert result.exit_code == 1
     assert "beyond what retain adds exactly" in result.stderr
@@ -171,7 +202,10 @@ def test_numeric_ids_over_decades_by_day(run, write):
 def test_bad_row_on_stdin_is_reported_as_that_row(run):
     result = run("cohort", "-", input="customer,date,amount\na,2024-01-05,10\nb,2099-01-01,5\n")
     assert result.exit_code == 1
-    assert "<stdin>: 1 row has a date after today in column 'date' (line 3: '2099-01-01')" in result.stderr
+    assert (
+        "<stdin>: 1 row has a date after today in column 'date' (line 3: '2099-01-01')"
+        in result.stderr
+    )
 
 
 def _retain(*args, **kwargs):
@@ -201,7 +235,7 @@ def test_pipes_are_read_once(tmp_path):
 def test_process_substitution(tmp_path):
     source = tmp_path / "o.csv"
     source.write_text(GOOD)
-    script = f'{sys.executable} -m retain cohort <(cat {source}) --metric revenue --format csv'
+    script = f"{sys.executable} -m retain cohort <(cat {source}) --metric revenue --format csv"
     result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout == BASE
@@ -217,7 +251,9 @@ def test_truncated_archives(run, write, suffix, compress, kind):
     result = run("cohort", path)
     assert result.exit_code == 1
     line = result.stderr.strip()
-    assert line.startswith(f"retain: error: {path}: is not a complete {kind} file (truncated or corrupt: ")
+    assert line.startswith(
+        f"retain: error: {path}: is not a complete {kind} file (truncated or corrupt: "
+    )
     assert line.endswith("); copy or export it again")
 
 

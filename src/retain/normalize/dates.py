@@ -16,8 +16,9 @@ class DateOptions:
     """How to read dates: an explicit strftime format, day-first slashes, the reporting zone."""
 
     format: str | None = None
-    dayfirst: bool = False
+    dayfirst: bool | None = None
     tz: str | None = None
+    input_tz: str | None = None
 
 
 def check_timezone(tz: str) -> str:
@@ -115,3 +116,45 @@ def parse_dates(values: pd.Series, options: DateOptions = DateOptions()) -> tupl
         return pd.to_datetime(text, format=fmt, errors="coerce"), shape
     fmt = {"YYYYMMDD": "%Y%m%d", "DD.MM.YYYY": "%d.%m.%Y"}[shape]
     return pd.to_datetime(text, format=fmt, errors="coerce"), shape
+
+
+# --- interim adapter, replaced by the evidence-based reader ---------------------------------
+_old_parse_dates = parse_dates
+PLACEHOLDERS = ("1900-01-01", "1899-12-30", "1970-01-01", "0001-01-01", "9999-12-31")
+
+
+@dataclass(frozen=True)
+class DateReading:
+    options: DateOptions
+    note: str = ""
+
+
+def date_evidence(values):
+    return 0
+
+
+def decide_dates(evidence, options, total=None):
+    return DateReading(options)
+
+
+def date_hint(bad, reading, options):
+    return None
+
+
+def parse_dates(values, reading):  # noqa: F811
+    import numpy as np
+
+    if isinstance(reading, DateOptions):
+        reading = DateReading(reading)
+    text = as_text(values).str.strip() if not pd.api.types.is_datetime64_any_dtype(values.dtype) else None
+    placeholder = np.zeros(len(values), bool)
+    if text is not None:
+        placeholder = text.str[:10].isin(PLACEHOLDERS).to_numpy()
+        values = values.where(~placeholder, "")
+    parsed, note = _old_parse_dates(values, reading.options)
+    if text is None:
+        days = parsed.dt.strftime("%Y-%m-%d")
+        placeholder = days.isin(PLACEHOLDERS).to_numpy()
+        parsed = parsed.where(~placeholder)
+    object.__setattr__(reading, "note", note)
+    return parsed, placeholder

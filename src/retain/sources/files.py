@@ -120,7 +120,7 @@ def load_bytes(path: str) -> bytes | mmap.mmap:
             if stat.S_ISREG(info.st_mode) and info.st_size:
                 return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
             return handle.read()  # a pipe, a FIFO, /dev/stdin, <(...): read once, never seek
-    except (OSError, EOFError, zlib.error, lzma.LZMAError, zipfile.BadZipFile) as exc:
+    except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError, zipfile.BadZipFile) as exc:
         if isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError):
             raise
         kind = _COMPRESSED.get(suffix, ("zip",))[0]
@@ -303,7 +303,7 @@ def read_table(
         data = _to_utf8(name, data, encoding)
         text = _utf8_head(data)
     encoding = _normal(encoding or "utf-8")
-    delim = delimiter or sniff_delimiter(text or "")
+    delim = kind = delimiter or sniff_delimiter(text or "")
     if delim == WHITESPACE:
         data, delim = _collapse_whitespace(data), "\t"
         text = _utf8_head(data) or ""
@@ -315,7 +315,6 @@ def read_table(
     if every_column:
         wanted = {_label(header, i): None for i in range(len(header))}
     _check_quotes(name, data, delim)
-    kind = "whitespace" if delimiter == WHITESPACE else delim
     read = Read(name, data, delim, kind, header, wanted, names is None, encoding, on_bad_rows)
     date = date_column(header)
     return read.table(typed=True, date=header.index(date) if date in header else None)
@@ -536,6 +535,8 @@ def _trailing_summary(data, delim: str, width: int, date: int | None) -> int:
     count = 0
     for line in reversed([line for line in tail.splitlines() if line.strip()][-10:]):
         fields = next(csv.reader([line], delimiter=delim), [])
+        if not any(f.strip() for f in fields):
+            continue  # an empty row (,,,) after the summary
         if len(fields) != width or fields[0].strip().lower() not in SUMMARY_WORDS:
             break
         if date is not None and fields[date].strip():
