@@ -64,6 +64,18 @@ def _names(ctx, param, value):
     return names
 
 
+def _date_format(ctx, param, value):
+    """A strftime pattern that strptime can read back: ``%Q`` or a lone ``%`` is a usage error."""
+    if value is None:
+        return None
+    sample = dt.datetime(2024, 1, 5, 13, 4, 5, 123456, tzinfo=dt.UTC)
+    try:
+        dt.datetime.strptime(sample.strftime(value), value)
+    except ValueError as exc:  # 'Q' is a bad directive in format '%Q'; stray % in format '%'
+        raise click.BadParameter(str(exc)) from None
+    return value
+
+
 def _fail(message: str, debug: bool, code: int = 1):
     if debug:
         traceback.print_exc()
@@ -106,7 +118,7 @@ def input_options(command):
                      help="Zone in which timestamps without an offset were written."),
         click.option("--dayfirst", is_flag=True, default=None,
                      help="Read 03/04/2024 as 3 April [decided from the values]."),
-        click.option("--date-format", metavar="FMT",
+        click.option("--date-format", callback=_date_format, metavar="FMT",
                      help="strftime pattern of the dates, e.g. %d.%m.%Y."),
         click.option("--decimal", type=click.Choice((".", ",")), default=".", show_default=True,
                      help="Decimal mark of the amounts (with ',', 1.234,56 is 1234.56)."),
@@ -266,8 +278,15 @@ def inspect(files, fmt, **options):
 
 
 def main():
+    class Terminated(BaseException):
+        """SIGTERM, raised where the run is, so that cleanups (the -o temporary file) run."""
+
+    def terminate(signum, frame):
+        raise Terminated
+
     if hasattr(signal, "SIGPIPE"):  # `retain cohort big.csv | head` ends quietly
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, terminate)
     try:
         code = cli.main(standalone_mode=False)
     except click.ClickException as exc:
@@ -276,4 +295,7 @@ def main():
     except (click.Abort, KeyboardInterrupt):
         click.echo("retain: interrupted", err=True)
         code = 130
+    except Terminated:
+        click.echo("retain: terminated", err=True)
+        code = 143
     sys.exit(code or 0)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import socket
+import stat
 import tempfile
 
 EXTENSIONS = {".csv": "csv", ".json": "json", ".md": "markdown", ".markdown": "markdown",
@@ -23,17 +25,35 @@ def _mode_for(path: str) -> int:
     return 0o666 & ~umask
 
 
+def _write_special(path: str, data: bytes) -> None:
+    """Write into a FIFO, a device or a Unix socket as it is: renaming a file over it would
+    replace the pipe or device with a regular file."""
+    if stat.S_ISSOCK(os.stat(path).st_mode):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.connect(path)
+            sock.sendall(data)
+    else:
+        with open(path, "wb") as out:
+            out.write(data)
+
+
 def write_atomic(path: str, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file in the same folder and a rename, so
-    that readers see the old file or the whole new one, never half of it."""
-    folder = os.path.dirname(os.path.abspath(path))
-    handle, temp = tempfile.mkstemp(dir=folder, prefix=".retain-", suffix=".tmp")
+    that readers see the old file or the whole new one, never half of it.
+
+    A symlink is followed: the temporary file goes beside its target, which it replaces, and the
+    link stays a link. A FIFO, a device or a socket is written into directly."""
+    target = os.path.realpath(path)
+    if os.path.exists(target) and not os.path.isfile(target):
+        _write_special(target, text.encode("utf-8"))
+        return
+    handle, temp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".retain-", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
             out.write(text)
-        os.chmod(temp, _mode_for(path))
-        os.replace(temp, path)
-    except BaseException:
+        os.chmod(temp, _mode_for(target))
+        os.replace(temp, target)
+    except BaseException:  # KeyboardInterrupt and SIGTERM (cli.main) too
         if os.path.exists(temp):
             os.unlink(temp)
         raise

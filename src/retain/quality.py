@@ -22,9 +22,11 @@ class Tally:
     refunds: int = 0
     refund_total: int = 0  # in 1/AMOUNT_SCALE units
     zero_amounts: int = 0
+    has_amounts: bool = False  # an input had an amount column: else the refund figures are None
     customers: list[np.ndarray] = field(default_factory=list)
 
     def add(self, transactions: pd.DataFrame) -> None:
+        self.has_amounts |= "amount" in transactions
         if transactions.empty:
             return
         stamps = transactions["timestamp"]
@@ -39,13 +41,14 @@ class Tally:
 
     def figures(self) -> dict:
         customers = np.unique(np.concatenate(self.customers)) if self.customers else []
+        amounts = self.has_amounts  # else None: "no refunds" would claim what was not seen
         return {
             "customers": len(customers),
             "first_date": None if self.first is None else self.first.date().isoformat(),
             "last_date": None if self.last is None else self.last.date().isoformat(),
-            "refund_rows": self.refunds,
-            "refund_total": round(self.refund_total / AMOUNT_SCALE, 2),
-            "zero_amount_rows": self.zero_amounts,
+            "refund_rows": self.refunds if amounts else None,
+            "refund_total": self.refund_total / AMOUNT_SCALE if amounts else None,  # render rounds
+            "zero_amount_rows": self.zero_amounts if amounts else None,
         }
 
 

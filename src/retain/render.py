@@ -1,4 +1,4 @@
-"""Show a computed cohort matrix as a table, CSV, JSON or Markdown; write files atomically.
+"""Show a computed cohort matrix as a table, CSV, JSON or Markdown.
 
 Rendering formats numbers and never computes metrics: every figure comes in ``CohortResult``.
 """
@@ -8,13 +8,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 from tabulate import tabulate
 
 from retain.errors import counted
 from retain.metrics import CohortResult
-from retain.normalize import SKIP_REASONS
+from retain.normalize import AMOUNT_SCALE, SKIP_REASONS
 
 FORMATS = ("table", "csv", "json", "markdown")
 PARTIAL_MARK = "*"
@@ -25,12 +26,22 @@ def _missing(value) -> bool:
     return value is None or bool(pd.isna(value))
 
 
+def _cents(value: float) -> Decimal:
+    """An amount to the cent, half away from zero, from the exact sum: amounts are whole
+    1/AMOUNT_SCALE units (normalize), so 1.015 is 10150 units and shows as 1.02, where the
+    binary float 1.015 (1.01499...) would round to 1.01."""
+    units = Decimal(round(value * AMOUNT_SCALE)) / AMOUNT_SCALE
+    return units.quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
 def _raw(value, kind: str):
     """The number as CSV and JSON carry it (fractions, integers, money to the cent), or None."""
     if _missing(value):
         return None
     if kind == "count":
         return int(value)
+    if kind == "money":
+        return float(_cents(value))
     return round(float(value), CSV_DECIMALS[kind])
 
 
@@ -40,14 +51,16 @@ def _human(value, kind: str) -> str:
     if kind == "rate":
         return f"{value * 100:.1f}%"
     if kind == "money":
-        return f"{value:,.2f}"
+        return f"{_cents(value):,}"
     return f"{int(value):,}"
 
 
 def _csv_cell(value, kind: str) -> str:
-    raw = _raw(value, kind)
-    if raw is None:
+    if _missing(value):
         return ""
+    if kind == "money":
+        return str(_cents(value))
+    raw = _raw(value, kind)
     return str(raw) if kind == "count" else f"{raw:.{CSV_DECIMALS[kind]}f}"
 
 
@@ -96,6 +109,8 @@ def to_json(result: CohortResult, meta: dict) -> str:
     average = None
     if result.average is not None:
         average = [_raw(v, result.kind) for v in result.average]
+    if "files" in meta:  # by name, so that the order the files were given in does not show
+        meta = {**meta, "files": sorted(meta["files"], key=lambda info: info["name"])}
     document = {
         "metric": result.metric,
         "values": result.kind,
@@ -134,10 +149,11 @@ def _notes(result: CohortResult, meta: dict) -> list[str]:
     if meta.get("refund_only_customers"):
         who = counted(meta["refund_only_customers"], "customer")
         notes.append(f"{who} with only refunds: no cohort")
-    columns = meta.get("files", [{}])[0].get("columns", {})
-    used = ", ".join(f"{role} = {name!r}" for role, name in columns.items() if name)
-    if used:
-        notes.append(f"columns: {used}")
+    used = {
+        ", ".join(f"{role} = {name!r}" for role, name in info["columns"].items() if name)
+        for info in meta.get("files", [])
+    }
+    notes += [f"columns: {columns}" for columns in sorted(used) if columns]
     return notes
 
 
@@ -153,7 +169,14 @@ def to_table(result: CohortResult, meta: dict, markdown: bool = False) -> str:
 
 
 def render_inspect(report: dict, fmt: str = "table") -> str:
-    """The data-quality report as aligned lines, or as JSON."""
+    """The data-quality report as aligned lines, or as JSON.
+
+    ``exact_duplicates`` is None when they were not looked for; ``refund_rows``,
+    ``refund_total`` and ``zero_amount_rows`` are None without an amount column."""
+    refunds = report["refund_total"]
+    if refunds is not None:
+        refunds = _cents(refunds)
+        report = {**report, "refund_total": float(refunds)}
     if fmt == "json":
         return json.dumps(report, indent=2, allow_nan=False) + "\n"
     rows = []
@@ -177,18 +200,20 @@ def render_inspect(report: dict, fmt: str = "table") -> str:
     for reason, count in skipped.items():
         rows.append((f"  {reason}", f"{count:,}: {SKIP_REASONS[reason]}"))
         rows += [("", example) for example in report["examples"][reason]]
-    rows += [
-        (
-            "exact duplicates",
-            counted(report["exact_duplicates"], "row") + " (kept unless --dedupe)",
-        ),
-        (
-            "refunds",
-            f"{counted(report['refund_rows'], 'row')}, {report['refund_total']:,.2f} in all",
-        ),
-        ("zero amounts", counted(report["zero_amount_rows"], "row")),
-        ("refund-only customers", f"{report['refund_only_customers']:,} (no cohort)"),
-    ]
+    duplicates = report["exact_duplicates"]
+    rows.append((
+        "exact duplicates",
+        "not looked for" if duplicates is None
+        else counted(duplicates, "row") + " (kept unless --dedupe)",
+    ))  # fmt: skip
+    if report["refund_rows"] is None:
+        rows += [(key, "not applicable (no amount column)") for key in ("refunds", "zero amounts")]
+    else:
+        rows += [
+            ("refunds", f"{counted(report['refund_rows'], 'row')}, {refunds:,} in all"),
+            ("zero amounts", counted(report["zero_amount_rows"], "row")),
+        ]
+    rows.append(("refund-only customers", f"{report['refund_only_customers']:,} (no cohort)"))
     first = report["first_cohort"]
     if first and first["share"] is not None:
         rows.append((
@@ -202,7 +227,11 @@ def render_inspect(report: dict, fmt: str = "table") -> str:
 
 
 def render(result: CohortResult, fmt: str, meta: dict | None = None) -> str:
-    """The text of ``result`` in ``fmt`` (one of ``FORMATS``)."""
+    """The text of ``result`` in ``fmt`` (one of ``FORMATS``).
+
+    ``meta`` goes into the JSON as it is (``files`` sorted by name; ``exact_duplicates`` None
+    when they were not looked for); the table's notes use ``files`` and
+    ``refund_only_customers``."""
     meta = meta or {}
     if fmt == "csv":
         return to_csv(result)

@@ -146,7 +146,11 @@ def parse_dates(values, reading):  # noqa: F811
 
     if isinstance(reading, DateOptions):
         reading = DateReading(reading)
-    text = as_text(values).str.strip() if not pd.api.types.is_datetime64_any_dtype(values.dtype) else None
+    text = (
+        as_text(values).str.strip()
+        if not pd.api.types.is_datetime64_any_dtype(values.dtype)
+        else None
+    )
     placeholder = np.zeros(len(values), bool)
     if text is not None:
         placeholder = text.str[:10].isin(PLACEHOLDERS).to_numpy()
