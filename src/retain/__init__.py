@@ -23,7 +23,7 @@ _EXPORTS = {
     "cohorts_of": "retain.pipeline",
     "Settings": "retain.pipeline",
     "Activity": "retain.pipeline",
-    "read_table": "retain.io",
+    "read_table": "retain.sources.files",
     "normalize": "retain.normalize",
     "detect_columns": "retain.normalize",
     "DateOptions": "retain.normalize",

@@ -156,6 +156,7 @@ class _Input:
     duplicates: int | None
     selected: pd.DataFrame | None = None
     statuses: dict = field(default_factory=dict)
+    left_out: Counter = field(default_factory=Counter)
 
 
 def _read(path: str, settings: Settings, every_column: bool = False) -> _Input:
@@ -263,7 +264,9 @@ def _layout_info(item: _Input) -> dict | None:
     amount = plan.columns.amount
     if amount and plan.refunded:
         amount = f"{amount} - {plan.refunded}"
-    left_out = sorted({v for _, values in plan.exclude for v in values})
+    left_out = [f"{column} {value} ({n:,})" for (column, value), n in sorted(
+        item.left_out.items(), key=lambda pair: (-pair[1], pair[0])
+    )]  # fmt: skip
     return {"name": layout.name, "title": layout.title, "clock": layout.clock,
             "customer": " else ".join([plan.columns.customer, *plan.fallbacks]),
             "amount": amount, "left_out": left_out,
@@ -276,7 +279,9 @@ def read_parts(
     """Each input (``-`` is stdin) read once, selected, normalized and accounted for."""
     inputs = _inputs(paths, settings, find_duplicates)
     for item in inputs:
-        item.selected, item.statuses = select_rows(item.raw.frame, item.plan, item.counts)
+        item.selected, item.statuses, item.left_out = select_rows(
+            item.raw.frame, item.plan, item.counts
+        )
     readings = _readings(inputs, settings)
     parts = []
     for item, reading in zip(inputs, readings, strict=True):
@@ -299,7 +304,9 @@ def _part(item: _Input, reading: DateReading, settings: Settings) -> Part:
     item.counts = RowCounts(read=counts.read)
     for reason in ("summary_row", "malformed_row", "duplicate"):
         item.counts.skip(reason, counts.skipped.get(reason, 0), counts.examples.get(reason, []))
-    item.selected, item.statuses = select_rows(item.raw.frame, item.plan, item.counts)
+    item.selected, item.statuses, item.left_out = select_rows(
+        item.raw.frame, item.plan, item.counts
+    )
     own = date_evidence(item.selected[item.plan.columns.date])
     return _normalized(item, decide_dates(own, settings.dates, own), settings)
 
@@ -476,7 +483,7 @@ def frame_activity(frame: pd.DataFrame, settings: Settings = Settings()) -> Acti
     if settings.dedupe:
         item.raw.frame = frame[~repeat]
         item.counts.skip("duplicate", int(repeat.sum()))
-    item.selected, item.statuses = select_rows(item.raw.frame, plan, item.counts)
+    item.selected, item.statuses, item.left_out = select_rows(item.raw.frame, plan, item.counts)
     reading = _readings([item], settings)[0]
     return activity_of([_normalized(item, reading, settings)], settings)
 

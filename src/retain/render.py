@@ -149,12 +149,30 @@ def _notes(result: CohortResult, meta: dict) -> list[str]:
     if meta.get("refund_only_customers"):
         who = counted(meta["refund_only_customers"], "customer")
         notes.append(f"{who} with only refunds: no cohort")
+    if meta.get("customers_before_since"):
+        who = counted(meta["customers_before_since"], "customer")
+        notes.append(f"{who} of cohorts before --since: not shown")
+    if meta.get("currency"):
+        notes.append(f"currency: {meta['currency']}")
+    files = meta.get("files", [])
     used = {
         ", ".join(f"{role} = {name!r}" for role, name in info["columns"].items() if name)
-        for info in meta.get("files", [])
+        for info in files
     }
     notes += [f"columns: {columns}" for columns in sorted(used) if columns]
+    notes += sorted({f"layout: {f['layout']['title']}" for f in files if f.get("layout")})
+    read = [(f["name"], f.get("read_as", {})) for f in files]
+    notes += sorted({f"dates: {r['dates']}" for _, r in read if r.get("dates") not in PLAIN_DATES})
+    notes += sorted({f"customer ids: {r['ids']}" for _, r in read if r.get("ids")})
+    notes += sorted(
+        f"read as {r['encoding']}: {name}"
+        for name, r in read
+        if r.get("encoding", "utf-8") != "utf-8"
+    )
     return notes
+
+
+PLAIN_DATES = (None, "ISO 8601", "native timestamps", "empty")
 
 
 def to_table(result: CohortResult, meta: dict, markdown: bool = False) -> str:

@@ -64,8 +64,11 @@ class Plan:
         return list(dict.fromkeys(n for n in names if n is not None))
 
 
-def select_rows(frame: pd.DataFrame, plan: Plan, counts: RowCounts) -> tuple[pd.DataFrame, dict]:
-    """The rows that are transactions, and the values of each status column among them.
+def select_rows(
+    frame: pd.DataFrame, plan: Plan, counts: RowCounts
+) -> tuple[pd.DataFrame, dict, Counter]:
+    """The rows that are transactions; the values of each status column among them; and the
+    ``(column, value)`` pairs the layout left out, with their rows.
 
     A line item's continuation rows (same order, the first-row column empty) are counted as
     ``line_item_row``; rows ``--where`` or the layout leaves out as ``filtered``."""
@@ -76,18 +79,20 @@ def select_rows(frame: pd.DataFrame, plan: Plan, counts: RowCounts) -> tuple[pd.
         continuation = ~first & order.isin(set(order[first])).to_numpy()
         counts.skip("line_item_row", int(continuation.sum()))
         keep &= ~continuation
-    passed = keep_mask(frame, list(plan.conditions))
+    passed = keep & keep_mask(frame, list(plan.conditions))
+    left_out = Counter()
     for column, values in plan.exclude:
-        lowered = as_text(frame[column]).str.strip().str.lower()
-        passed &= ~lowered.isin(values).to_numpy()
+        text = as_text(frame[column]).str.strip()
+        out = passed & text.str.lower().isin(values).to_numpy()
+        left_out.update({(column, v): n for v, n in text[out].value_counts().items()})
+        passed &= ~out
     counts.skip("filtered", int((keep & ~passed).sum()))
-    keep &= passed
-    if not keep.all():
-        frame = frame[keep]
+    if not passed.all():
+        frame = frame[passed]
     statuses = {
         c: Counter(as_text(frame[c]).str.strip().value_counts().to_dict()) for c in plan.statuses
     }
-    return frame, statuses
+    return frame, statuses, left_out
 
 
 def _customers(frame: pd.DataFrame, plan: Plan, case_sensitive: bool) -> tuple[pd.Series, int]:
