@@ -185,7 +185,10 @@ def test_integer_yyyymmdd_dates_and_string_ids(run, write):
     [
         (["03/04/2024", "03/05/2024"], [], "2024-03"),
         (["03/04/2024", "03/05/2024"], ["--dayfirst"], "2024-04"),
-        (["2024-03-04T23:30:00-05:00", "2024-03-05T01:00:00+01:00"], [], "2024-03-05"),
+        # times as written: each on its own clock (METRICS.md, Timezone)
+        (["2024-03-04T23:30:00-05:00", "2024-03-05T01:00:00+01:00"], [], "2024-03-04"),
+        (["2024-03-05T01:00:00+01:00", "2024-03-05T02:00:00+01:00"], ["--tz", "UTC"], "2024-03-05"),
+        (["2024-03-05T00:30:00+01:00"], ["--tz", "UTC"], "2024-03-04"),
         (["2024-03-04T23:30:00-05:00", "2024-03-05T01:00:00+01:00"], ["--tz", "America/New_York"], "2024-03-04"),
         (["04.03.2024", "05.03.2024"], ["--date-format", "%d.%m.%Y"], "2024-03"),
     ],
@@ -223,9 +226,9 @@ def errors(result):
         (b"customer_id,Customer ID,date\nx,y,2024-01-01\n", [],
          "{path}: columns 'customer_id', 'Customer ID' could each be the customer; pass --customer COLUMN to choose"),
         (b"customer,date\nx,soon\ny,later\n", [],
-         "{path}: cannot recognise the dates in column 'date' (line 2: 'soon'); pass --date-format with a strftime pattern, for example %d.%m.%Y"),
-        (b"customer,date\nx,25/03/2024\n", [],
-         "{path}: cannot recognise the dates in column 'date' (line 2: '25/03/2024'); they look like DD/MM/YYYY; pass --dayfirst"),
+         "{path}: cannot recognise the dates in column 'date' (line 2: 'soon'); no one date shape fits most of the 2 values (2 of no known shape, such as 'later'); pass --date-format, for example %d.%m.%Y"),
+        (b"customer,date\nx,03/25/2024\n", ["--dayfirst"],
+         "{path}: 1 row has a missing or unparseable date in column 'date' (line 2: '03/25/2024'); they read as MM/DD/YYYY: drop --dayfirst; or fix them, or pass --on-bad-rows skip to skip and count them"),
         (b"customer,date\nx,2024-01-01\ny,2024-02-30\nz,2024-03-01\nw,\n", [],
          "{path}: 2 rows have a missing or unparseable date in column 'date' (line 3: '2024-02-30'; line 5: ''); fix them, or pass --on-bad-rows skip to skip and count them"),
         (b"customer,date,amount\nx,2024-01-01,ten\n", [],
@@ -310,7 +313,7 @@ def test_integer_epochs_are_never_dates(run, tmp_path):
     result = run("cohort", path)
     assert result.exit_code == 1
     assert errors(result) == [
-        f"retain: error: {path}: cannot recognise the dates in column 'date' (line 2: '1704067200'); pass --date-format with a strftime pattern, for example %d.%m.%Y"
+        f"retain: error: {path}: cannot recognise the dates in column 'date' (line 2: '1704067200'); no one date shape fits most of the 2 values (2 of no known shape, such as '1704067200'); pass --date-format, for example %d.%m.%Y"
     ]
 
 

@@ -8,10 +8,8 @@ from retain.errors import ColumnError
 from retain.normalize import (
     AMOUNT_SCALE,
     Columns,
-    DateOptions,
     detect_columns,
     parse_amounts,
-    parse_dates,
 )
 
 
@@ -62,31 +60,6 @@ def test_numeric_amounts_pass_through_and_round_to_the_scale():
     scaled, bad, _ = parse_amounts(pd.Series([1.5, np.nan, 0.00004, -2.0]))
     assert bad.tolist() == [False, True, False, False]
     assert scaled.tolist() == [15000, 0, 0, -20000]
-
-
-@pytest.mark.parametrize(
-    "values, options, first, shape",
-    [
-        (["2024-03-05", "2024-03-06 10:00"], DateOptions(), "2024-03-05", "ISO 8601"),
-        (["2024/03/05", "2024/3/6"], DateOptions(), "2024-03-05", "YYYY/MM/DD"),
-        (["20240305"], DateOptions(), "2024-03-05", "YYYYMMDD"),
-        (["03/05/2024"], DateOptions(), "2024-03-05", "MM/DD/YYYY"),
-        (["05/03/2024"], DateOptions(dayfirst=True), "2024-03-05", "DD/MM/YYYY"),
-        (["3/5/24"], DateOptions(), "2024-03-05", "MM/DD/%y"),
-        (["05.03.2024"], DateOptions(), "2024-03-05", "DD.MM.YYYY"),
-        (["2024-03-05T23:30:00-02:00"], DateOptions(), "2024-03-06", "ISO 8601, offsets converted to UTC"),
-        (["5 March 2024"], DateOptions(format="%d %B %Y"), "2024-03-05", "--date-format %d %B %Y"),
-    ],
-)  # fmt: skip
-def test_date_shapes(values, options, first, shape):
-    parsed, how = parse_dates(pd.Series(values, dtype="str"), options)
-    assert str(parsed.iloc[0].date()) == first
-    assert how == shape
-
-
-def test_minority_date_shapes_become_bad_dates():
-    parsed, _ = parse_dates(pd.Series(["2024-03-05", "2024-03-06", "03/07/2024"], dtype="str"))
-    assert parsed.isna().tolist() == [False, False, True]
 
 
 @pytest.mark.parametrize(

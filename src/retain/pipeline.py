@@ -27,7 +27,13 @@ from retain.normalize import (
     window,
 )
 from retain.normalize.amounts import AMOUNT_SCALE
-from retain.normalize.dates import DateFormatError, DateReading, date_evidence, decide_dates
+from retain.normalize.dates import (
+    DateEvidence,
+    DateFormatError,
+    DateReading,
+    date_evidence,
+    decide_dates,
+)
 from retain.normalize.select import (
     Condition,
     check_currencies,
@@ -209,13 +215,17 @@ def _readings(inputs: list[_Input], settings: Settings) -> list[DateReading]:
     (day or month first) from the values of every input, so that splitting the rows into files
     changes nothing."""
     evidence = [date_evidence(i.selected[i.plan.columns.date]) for i in inputs]
-    total = evidence[0]
-    for more in evidence[1:]:
-        total = total + more
+    total = DateEvidence()
+    for own in evidence:
+        total += own
     readings = []
     for item, own in zip(inputs, evidence, strict=True):
         try:
-            readings.append(decide_dates(own, settings.dates, total))
+            slash = {
+                "day_first_only": total.day_first_only,
+                "month_first_only": total.month_first_only,
+            }
+            readings.append(decide_dates(replace(own, **slash), settings.dates))
         except DateFormatError as exc:
             column = item.plan.columns.date
             values = item.selected[column]
@@ -223,7 +233,7 @@ def _readings(inputs: list[_Input], settings: Settings) -> list[DateReading]:
             raise BadRowsError(
                 f"{item.raw.name}: cannot recognise the dates in column {column!r} "
                 f"(line {item.raw.lines(values.index[:1].to_numpy())[0] if len(values) else 2}: "
-                f"{example!r}); {exc}"
+                f"{example!r}); {str(exc).replace('give a strftime format', 'pass --date-format')}"
             ) from None
     return readings
 
@@ -308,7 +318,7 @@ def _part(item: _Input, reading: DateReading, settings: Settings) -> Part:
         item.raw.frame, item.plan, item.counts
     )
     own = date_evidence(item.selected[item.plan.columns.date])
-    return _normalized(item, decide_dates(own, settings.dates, own), settings)
+    return _normalized(item, decide_dates(own, settings.dates), settings)
 
 
 @dataclass

@@ -172,7 +172,7 @@ def _notes(result: CohortResult, meta: dict) -> list[str]:
     return notes
 
 
-PLAIN_DATES = (None, "ISO 8601", "native timestamps", "empty")
+PLAIN_DATES = (None, "ISO 8601", "timestamps", "empty")
 
 
 def to_table(result: CohortResult, meta: dict, markdown: bool = False) -> str:
@@ -204,6 +204,8 @@ def render_inspect(report: dict, fmt: str = "table") -> str:
         if read["kind"] == "csv":
             how += f", delimiter {read['delimiter']!r}, {read['encoding']}"
         rows.append(("file", f"{info['name']} ({how}; {info['rows']:,} rows)"))
+        if info.get("layout"):
+            rows.append(("  layout", f"{info['layout']['title']} ({info['layout']['clock']})"))
         for role, column in info["columns"].items():
             note = {"date": read["dates"], "amount": read["amounts"]}.get(role)
             shown = "none found" if column is None else repr(column)
@@ -232,6 +234,9 @@ def render_inspect(report: dict, fmt: str = "table") -> str:
             ("zero amounts", counted(report["zero_amount_rows"], "row")),
         ]
     rows.append(("refund-only customers", f"{report['refund_only_customers']:,} (no cohort)"))
+    if report.get("currency"):
+        rows.append(("currency", report["currency"]))
+    rows += [("warning", warning) for warning in report.get("warnings", [])]
     first = report["first_cohort"]
     if first and first["share"] is not None:
         rows.append((
