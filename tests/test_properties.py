@@ -186,8 +186,8 @@ def test_messy_exports_split_and_shuffled_give_the_same_bytes(rows, random, day_
 
     fmt = "%d/%m/%Y" if day_first else "%m/%d/%Y"
     lines = [f"{c},{d.strftime(fmt)},{a},{s}" for c, d, a, s in rows]
-    if day_first:
-        lines.append("b,25/04/2024,$1.00,Paid")  # the one value that says day-first
+    # one paid order; as 25/04 it is the one value that says day-first, as 04/12 it reads both ways
+    lines.append("b,25/04/2024,$1.00,Paid" if day_first else "b,04/12/2024,$1.00,Paid")
     header = "customer,date,amount,status\n"
     args = ["cohort", "--where", "status!=Failed", "--metric", "revenue", "--format", "csv",
             "--as-of", "2024-04-30", "--on-bad-rows", "skip"]  # fmt: skip
