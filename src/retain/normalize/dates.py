@@ -340,6 +340,15 @@ def _convert(wall: np.ndarray, zone: str, tz: str) -> np.ndarray:
     return local.dt.tz_convert(tz).dt.tz_localize(None).to_numpy("datetime64[us]")
 
 
+def _placeholders(stamps: np.ndarray) -> np.ndarray:
+    """Which timestamps fall on a placeholder day (a few comparisons, no sort)."""
+    days = stamps.astype("datetime64[D]")
+    found = np.zeros(len(days), dtype=bool)
+    for day in PLACEHOLDERS:
+        found |= days == day
+    return found
+
+
 def parse_dates(values: pd.Series, reading: DateReading) -> tuple[pd.Series, np.ndarray]:
     """Naive timestamps (datetime64[us], NaT where a value does not read under ``reading``),
     and a mask of placeholder dates (1900-01-01, 1899-12-30, 1970-01-01, 0001-01-01 or
@@ -347,9 +356,14 @@ def parse_dates(values: pd.Series, reading: DateReading) -> tuple[pd.Series, np.
     text (datetime64 columns, as Parquet gives) need no shape: only the zone rules apply."""
     wall, offset, timed = _read(values, reading)
     aware = ~np.isnan(offset)
+    if not aware.any():  # naive times only (the common case): no second clock to look at
+        placeholder = _placeholders(wall)
+        wall[placeholder] = NAT
+        if reading.tz and reading.input_tz and timed.any():
+            wall[timed] = _convert(wall[timed], reading.input_tz, reading.tz)
+        return pd.Series(wall, index=values.index, dtype="datetime64[us]"), placeholder
     utc = wall - _minutes(offset)
-    placeholder = np.isin(wall.astype("datetime64[D]"), PLACEHOLDERS)
-    placeholder |= aware & np.isin(utc.astype("datetime64[D]"), PLACEHOLDERS)
+    placeholder = _placeholders(wall) | (aware & _placeholders(utc))
     wall[placeholder] = utc[placeholder] = NAT
     out = wall.copy()
     if reading.tz and aware.any():

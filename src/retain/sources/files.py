@@ -514,6 +514,9 @@ class _Records:
 def _drop_empty_rows(frame: pd.DataFrame, records: _Records) -> pd.DataFrame:
     """Drop rows whose every field is empty (spreadsheets write them as ``,,,``); the loaded
     columns being empty makes a row a candidate, its text decides."""
+    typed = [c for c in frame.columns if not pd.api.types.is_string_dtype(frame[c].dtype)]
+    if any(not frame[c].hasnans for c in typed):
+        return frame  # a column the reader typed has a value in every row
     empty = np.ones(len(frame), dtype=bool)
     for column in frame.columns:
         values = frame[column]
