@@ -252,3 +252,11 @@ def test_chinese_headers_and_fullwidth_yen(run, write):
     }
     assert document["cohorts"][0]["values"] == [15.5, 1.0]
     assert document["currency"] == "¥"
+
+
+def test_cohort_json_says_duplicates_were_not_looked_for(run, write):
+    path = write("o.csv", "customer,date\na,2024-01-05\na,2024-01-05\n")
+    plain = json.loads(run("cohort", path, "--format", "json").stdout)
+    assert plain["files"][0]["read_as"]["exact_duplicates"] is None
+    deduped = json.loads(run("cohort", path, "--dedupe", "--format", "json").stdout)
+    assert deduped["files"][0]["read_as"]["exact_duplicates"] == 1
