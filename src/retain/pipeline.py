@@ -44,7 +44,7 @@ from retain.normalize.select import (
     status_warning,
 )
 from retain.sources.files import RawTable, read_table
-from retain.sources.layouts import detect
+from retain.sources.layouts import LAYOUTS, detect
 
 FUTURE_SLACK = dt.timedelta(days=1)  # time zones: "today" somewhere may be tomorrow here
 MAX_TOTAL = 2**62  # sum of |amounts| in 1/AMOUNT_SCALE units beyond which int64 sums may wrap
@@ -94,7 +94,7 @@ class Settings:
         return min(days) if days else None
 
 
-def plan_input(name: str, header: list[str], settings: Settings) -> tuple[Plan, object]:
+def plan_input(name: str, header: list[str], settings: Settings) -> Plan:
     """How to read one input, decided once from its header: the export layout, then the
     columns (flags first, then the layout's, then names), conditions and currency column."""
     layout = detect(name, header, settings.layout)
@@ -107,7 +107,7 @@ def plan_input(name: str, header: list[str], settings: Settings) -> tuple[Plan, 
     conditions = resolve(name, header, [Condition.parse(w) for w in settings.where])
     if layout is not None:
         if customer is None:
-            found = [c for c in map(lambda c: layout.column(header, c), layout.customer) if c]
+            found = [c for c in (layout.column(header, c) for c in layout.customer) if c]
             customer, fallbacks = (found[0], tuple(found[1:])) if found else (None, ())
         date = date or layout.column(header, layout.date)
         pairs = [(layout.column(header, a), layout.column(header, r)) for a, r in layout.amounts]
@@ -131,11 +131,10 @@ def plan_input(name: str, header: list[str], settings: Settings) -> tuple[Plan, 
     else:
         currency = currency_column(header, columns.amount)
     used = {c.column for c in conditions} | set(exclude) | set(line_items or ())
-    plan = Plan(
+    return Plan(
         columns, fallbacks, refunded, currency, tuple(conditions), tuple(exclude.items()),
         line_items, tuple(status_columns(header, used)), layout.name if layout else None,
     )  # fmt: skip
-    return plan, layout
 
 
 @dataclass
@@ -157,7 +156,6 @@ class _Input:
     path: str
     raw: RawTable
     plan: Plan
-    layout: object
     counts: RowCounts
     duplicates: int | None
     selected: pd.DataFrame | None = None
@@ -169,8 +167,7 @@ def _read(path: str, settings: Settings, every_column: bool = False) -> _Input:
     plans = {}
 
     def pick(header: list[str]) -> dict:
-        plan, layout = plan_input("<stdin>" if path == "-" else path, header, settings)
-        plans["plan"], plans["layout"] = plan, layout
+        plans["plan"] = plan = plan_input("<stdin>" if path == "-" else path, header, settings)
         wanted = dict.fromkeys(plan.wanted())
         if settings.plain_values():
             wanted[plan.columns.date] = pa.timestamp("us")
@@ -188,7 +185,7 @@ def _read(path: str, settings: Settings, every_column: bool = False) -> _Input:
     counts = RowCounts(read=raw.malformed + raw.summary_rows + len(raw.frame))
     counts.skip("summary_row", raw.summary_rows)
     counts.skip("malformed_row", raw.malformed, raw.malformed_examples)
-    return _Input(path, raw, plans.get("plan"), plans.get("layout"), counts, None)
+    return _Input(path, raw, plans["plan"], counts, None)
 
 
 def _inputs(paths: list[str], settings: Settings, find_duplicates: bool) -> list[_Input]:
@@ -267,10 +264,10 @@ def _normalized(item: _Input, reading: DateReading, settings: Settings) -> Part:
 
 
 def _layout_info(item: _Input) -> dict | None:
-    layout = item.layout
-    if layout is None:
-        return None
     plan = item.plan
+    if plan.layout is None:
+        return None
+    layout = LAYOUTS[plan.layout]
     amount = plan.columns.amount
     if amount and plan.refunded:
         amount = f"{amount} - {plan.refunded}"
@@ -485,14 +482,13 @@ def frame_activity(frame: pd.DataFrame, settings: Settings = Settings()) -> Acti
         raise InputError("the frame has no rows")
     header = [str(c) for c in frame.columns]
     frame = frame.set_axis(header, axis=1).reset_index(drop=True)
+    counts = RowCounts(len(frame))
     if settings.dedupe:
         repeat = frame.duplicated().to_numpy()
-    plan, layout = plan_input("frame", header, settings)
-    item = _Input("frame", RawTable("frame", frame, header, "frame"), plan, layout,
-                  RowCounts(read=len(frame)), None)  # fmt: skip
-    if settings.dedupe:
-        item.raw.frame = frame[~repeat]
-        item.counts.skip("duplicate", int(repeat.sum()))
+        frame = frame[~repeat]
+        counts.skip("duplicate", int(repeat.sum()))
+    plan = plan_input("frame", header, settings)
+    item = _Input("frame", RawTable("frame", frame, header, "frame"), plan, counts, None)
     item.selected, item.statuses, item.left_out = select_rows(item.raw.frame, plan, item.counts)
     reading = _readings([item], settings)[0]
     return activity_of([_normalized(item, reading, settings)], settings)
