@@ -260,3 +260,25 @@ def test_cohort_json_says_duplicates_were_not_looked_for(run, write):
     assert plain["files"][0]["read_as"]["exact_duplicates"] is None
     deduped = json.loads(run("cohort", path, "--dedupe", "--format", "json").stdout)
     assert deduped["files"][0]["read_as"]["exact_duplicates"] == 1
+
+
+def test_python_api_takes_every_selection_option(run, write):
+    import pandas as pd
+
+    import retain
+
+    text = "customer,date,amount,refunded,status\na,2024-01-05,10,0,Paid\nb,2024-01-20,5,5,Paid\nb,2024-02-03,7,0,Failed\na,2024-02-10,$20,0,Paid\n"
+    path = write("api.csv", text)
+    options = ["--where", "status!=Failed", "--refunded", "refunded", "--currency", "USD"]
+    cli = run("cohort", path, *options, "--metric", "revenue", "--format", "json")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    matrix = retain.cohort_matrix(
+        frame, metric="revenue", where=["status!=Failed"], refunded="refunded", currency="USD"
+    )
+    document = json.loads(cli.stdout)
+    assert [c["values"] for c in document["cohorts"]] == matrix.drop(
+        columns="customers"
+    ).values.tolist()
+    assert matrix.attrs["currency"] == "USD"
+    with pytest.raises(TypeError, match="unknown option 'wher'"):
+        retain.cohort_matrix(frame, wher=["x=1"])
