@@ -38,21 +38,29 @@ class RowCounts:
     read: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     examples: dict[str, list[str]] = field(default_factory=dict)
+    columns: dict[str, str] = field(default_factory=dict)  # reason -> the column it was found in
 
     @property
     def used(self) -> int:
         return self.read - sum(self.skipped.values())
 
-    def skip(self, reason: str, count: int, examples: list[str] = ()) -> None:
+    def skip(self, reason: str, count: int, examples=(), column: str | None = None) -> None:
         if count:
             self.skipped[reason] = self.skipped.get(reason, 0) + int(count)
             kept = self.examples.setdefault(reason, [])
-            kept.extend(examples[: EXAMPLES - len(kept)])
+            kept.extend(list(examples)[: EXAMPLES - len(kept)])
+            if column is not None:
+                self.columns.setdefault(reason, column)
 
-    def __iadd__(self, other: RowCounts) -> RowCounts:
+    def add(self, other: RowCounts, prefix: str = "") -> None:
+        """Add the counts of a later part; its examples get ``prefix`` (a file name)."""
         self.read += other.read
         for reason, count in other.skipped.items():
-            self.skip(reason, count, other.examples.get(reason, []))
+            examples = [prefix + e for e in other.examples.get(reason, [])]
+            self.skip(reason, count, examples, other.columns.get(reason))
+
+    def __iadd__(self, other: RowCounts) -> RowCounts:
+        self.add(other)
         return self
 
     def summary(self) -> str:

@@ -14,13 +14,14 @@ import pyarrow as pa
 
 from retain.activity import build_activity, merge_activity
 from retain.cohorts import CohortStats, assign_cohorts, since_cohorts
-from retain.errors import BadRowsError, InputError, RetainError
+from retain.errors import BadRowsError, InputError, RetainError, counted
 from retain.metrics import CohortResult, cohort_grids, cohort_table
 from retain.normalize import (
     BAD_ROWS,
     DateOptions,
     Plan,
     RowCounts,
+    bad_rows_error,
     detect_columns,
     normalize,
     select_rows,
@@ -32,6 +33,7 @@ from retain.normalize.dates import (
     DateFormatError,
     DateReading,
     date_evidence,
+    date_hint,
     decide_dates,
 )
 from retain.normalize.select import (
@@ -43,10 +45,21 @@ from retain.normalize.select import (
     status_columns,
     status_warning,
 )
-from retain.sources.files import RawTable, read_table
+from retain.sources.files import (
+    Batch,
+    RawTable,
+    Reencoded,
+    Source,
+    batches,
+    open_source,
+    read_batch,
+    summary_block,
+    wanted_columns,
+)
 from retain.sources.layouts import LAYOUTS, detect
 
 FUTURE_SLACK = dt.timedelta(days=1)  # time zones: "today" somewhere may be tomorrow here
+CHUNKSIZE = 1_000_000  # rows per batch: temporaries stay small, both cores stay busy
 MAX_TOTAL = 2**62  # sum of |amounts| in 1/AMOUNT_SCALE units beyond which int64 sums may wrap
 
 
@@ -76,6 +89,8 @@ class Settings:
     layout: str = "auto"
     names: tuple[str, ...] | None = None
     case_sensitive_ids: bool = False
+    chunksize: int | None = CHUNKSIZE  # rows per batch; None: each input in one batch
+    threads: int | None = None  # workers of the local engine; None: one per core
 
     def plain_values(self) -> bool:
         """Whether dates and amounts read as their defaults: ISO dates kept as written, numbers
@@ -138,184 +153,300 @@ def plan_input(name: str, header: list[str], settings: Settings) -> Plan:
 
 
 @dataclass
-class Part:
-    """One input's rows after normalizing: canonical transactions and their accounting."""
+class Input:
+    """One input, opened: its source, plan, columns to load, batches, and the summary rows its
+    last batch ends with. ``raws`` holds batches read ahead (every column, for duplicates)."""
 
-    name: str
-    transactions: pd.DataFrame
-    counts: RowCounts
-    info: dict  # name, columns, rows, and how the text and values were read
-    statuses: dict = field(default_factory=dict)  # status column -> Counter of values used
-    currencies: Counter = field(default_factory=Counter)
+    source: Source
+    plan: Plan
+    wanted: dict
+    batches: list[Batch]
+    summary: int = 0
+    raws: list[RawTable] | None = None
+    duplicates: list[np.ndarray] | None = None  # per batch: rows equal to an earlier row
+
+    @property
+    def name(self) -> str:
+        return self.source.name
 
 
 @dataclass
-class _Input:
-    """One input between reading and normalizing."""
+class Piece:
+    """One batch, reduced: its activity table and what it took to make it. ``reading`` is None
+    when the batch's own dates decided nothing: it is read again with its input's reading."""
 
-    path: str
-    raw: RawTable
-    plan: Plan
-    counts: RowCounts
-    duplicates: int | None
-    selected: pd.DataFrame | None = None
+    activity: pd.DataFrame | None
+    counts: RowCounts  # examples without the file name
+    evidence: DateEvidence
+    reading: DateReading | None
+    typed: bool
+    currencies: Counter = field(default_factory=Counter)
     statuses: dict = field(default_factory=dict)
     left_out: Counter = field(default_factory=Counter)
+    latest: pd.Timestamp | None = None
+    total: float = 0.0  # sum of |amounts| in 1/AMOUNT_SCALE units
+    email_ids: int = 0
+    amounts: str | None = None
+    bad_dates: pd.Series | None = None
+    hashes: np.ndarray | None = None  # distinct (customer, time, amount) hashes: overlaps
+    tally: object = None  # quality.Tally, for inspect
+    first_date: str = ""  # of an input's first batch: "line 2: 'soon'", for messages
 
 
-def _read(path: str, settings: Settings, every_column: bool = False) -> _Input:
-    plans = {}
+@dataclass
+class Options:
+    """What the batches of one run need besides the settings."""
 
-    def pick(header: list[str]) -> dict:
-        plans["plan"] = plan = plan_input("<stdin>" if path == "-" else path, header, settings)
-        wanted = dict.fromkeys(plan.wanted())
-        if settings.plain_values():
-            wanted[plan.columns.date] = pa.timestamp("us")
-            if plan.columns.amount and plan.refunded is None and plan.currency is None:
-                wanted[plan.columns.amount] = pa.float64()
-        return wanted
+    settings: Settings
+    threads: bool = True  # let pyarrow parse with its own threads (a single batch)
+    hashes: bool = False
+    tally: bool = False
 
-    raw = read_table(
-        path, pick=pick, encoding=settings.encoding, delimiter=settings.delimiter,
-        names=list(settings.names) if settings.names else None, on_bad_rows=settings.on_bad_rows,
-        date_column=lambda header: plans["plan"].columns.date, every_column=every_column,
-    )  # fmt: skip
-    if raw.frame.empty and not (raw.malformed or raw.summary_rows):
-        raise InputError(f"{raw.name}: has a header but no data rows")
+
+def open_input(path: str, settings: Settings, rows: int | None, every_column: bool = False):
+    """Open one input once and decide how to read it: source, plan, batches."""
+    source = open_source(
+        path,
+        settings.encoding,
+        settings.delimiter,
+        list(settings.names) if settings.names else None,
+    )
+    plan = plan_input(source.name, source.header, settings)
+    wanted = dict.fromkeys(plan.wanted())
+    if settings.plain_values() and source.kind == "csv":
+        wanted[plan.columns.date] = pa.timestamp("us")
+        if plan.columns.amount and plan.refunded is None and plan.currency is None:
+            wanted[plan.columns.amount] = pa.float64()
+    wanted = wanted_columns(source, wanted, every_column)
+    start, summary = summary_block(source, plan.columns.date)
+    whole = every_column or plan.line_items is not None  # their rules look across the file
+    cut = batches(source, None if whole else rows, keep_from=start)
+    return Input(source, plan, wanted, cut, summary)
+
+
+def _piece(item: Input, index: int, options: Options, reading=None, typed=True) -> Piece:
+    """Read, select, normalize and reduce one batch."""
+    settings, plan = options.settings, item.plan
+    if item.raws is not None:
+        raw = item.raws[index]
+    else:
+        raw = read_batch(
+            item.source, item.batches[index], item.wanted, typed=typed,
+            threads=options.threads, summary=item.summary,
+        )  # fmt: skip
     counts = RowCounts(read=raw.malformed + raw.summary_rows + len(raw.frame))
     counts.skip("summary_row", raw.summary_rows)
     counts.skip("malformed_row", raw.malformed, raw.malformed_examples)
-    return _Input(path, raw, plans["plan"], counts, None)
+    frame = raw.frame
+    if item.duplicates is not None:
+        repeat = item.duplicates[index]
+        counts.skip("duplicate", int(repeat.sum()))
+        frame = frame[~repeat] if settings.dedupe else frame
+    frame, statuses, left_out = select_rows(frame, plan, counts)
+    evidence = date_evidence(frame[plan.columns.date])
+    piece = Piece(None, counts, evidence, reading, raw.typed, statuses=statuses, left_out=left_out)
+    if index == 0 and len(frame):
+        value = frame[plan.columns.date].iloc[0]
+        piece.first_date = f"line {raw.lines(frame.index[:1].to_numpy())[0]}: {str(value)!r}"
+    if reading is None:
+        try:
+            piece.reading = reading = decide_dates(evidence, settings.dates)
+        except DateFormatError:
+            return piece  # read again with the input's reading
+    transactions, found, parsed = normalize(
+        item.name, frame, plan, reading, decimal=settings.decimal,
+        today=settings.future_after(), currency=settings.currency,
+        case_sensitive_ids=settings.case_sensitive_ids, lines=raw.lines,
+    )  # fmt: skip
+    if raw.typed and any(r in found.skipped for r in BAD_ROWS):
+        # the reader parsed values that are bad: read the batch as text to show them as written
+        return _piece(item, index, options, None, typed=False)
+    transactions = window(transactions, found, settings.until, settings.last_day())
+    counts.add(found)
+    piece.currencies, piece.email_ids = parsed.currencies, parsed.email_ids
+    piece.amounts, piece.bad_dates = parsed.amounts, parsed.bad_dates
+    if options.tally:
+        from retain.quality import Tally
+
+        piece.tally = Tally()
+        piece.tally.add(transactions)
+    if len(transactions):
+        piece.latest = transactions["timestamp"].max()
+        if "amount" in transactions:
+            piece.total = float(np.abs(transactions["amount"].to_numpy()).sum(dtype=float))
+        if options.hashes:
+            hashed = pd.util.hash_pandas_object(transactions, index=False).to_numpy()
+            piece.hashes = np.unique(hashed)
+        piece.activity = build_activity(transactions, settings.period, settings.week_start)
+    return piece
 
 
-def _inputs(paths: list[str], settings: Settings, find_duplicates: bool) -> list[_Input]:
-    """Each input read once, with exact duplicates (rows equal in every column to an earlier
-    row, across files) found, and dropped under --dedupe."""
+def _redo(piece: Piece, reading: DateReading) -> bool:
+    """Whether a batch must be read again with its input's reading: its own values decided
+    another shape or order, or the reader parsed ISO dates that the input does not read so."""
+    if piece.typed:
+        return reading.shape != "ISO 8601"
+    own = piece.reading
+    return own is None or (own.shape, own.dayfirst) != (reading.shape, reading.dayfirst)
+
+
+def read_pieces(
+    paths: list[str], settings: Settings, find_duplicates: bool = False, tally: bool = False
+) -> tuple[list[Input], list[list[Piece]], list[DateReading]]:
+    """Every input opened once, cut into batches, and each batch reduced on the local engine.
+
+    Parsing decisions are made per input, never per batch: a batch whose own dates read
+    otherwise than its input's (decided from every value; the order of slash dates from every
+    input) is read again with the input's reading, so batch boundaries change nothing."""
+    from retain.engines import local
+
     every = settings.dedupe or find_duplicates
-    inputs = [_read(path, settings, every_column=every) for path in paths]
+    inputs = [open_input(path, settings, settings.chunksize, every) for path in paths]
     if every:
-        frames = [i.raw.frame.set_axis(range(i.raw.frame.shape[1]), axis=1) for i in inputs]
-        duplicated = pd.concat(frames, ignore_index=True).duplicated().to_numpy()
-        start = 0
-        for item in inputs:
-            repeat = duplicated[start : start + len(item.raw.frame)]
-            start += len(item.raw.frame)
-            item.duplicates = int(repeat.sum())
-            if settings.dedupe:
-                item.raw.frame = item.raw.frame[~repeat]
-                item.counts.skip("duplicate", int(repeat.sum()))
-    return inputs
+        _find_duplicates(inputs)
+    jobs = [(k, i) for k, item in enumerate(inputs) for i in range(len(item.batches))]
+    options = Options(settings, threads=len(jobs) == 1, hashes=len(inputs) > 1 and not every,
+                      tally=tally)  # fmt: skip
+
+    def work(job, reading=None):
+        return _piece(inputs[job[0]], job[1], options, reading)
+
+    while True:
+        try:
+            done = list(local.run(work, jobs, settings.threads))
+            break
+        except Reencoded:  # an input was not UTF-8 after all: it was decoded again; cut again
+            for item in inputs:
+                start, _ = summary_block(item.source, item.plan.columns.date)
+                item.batches = batches(item.source, settings.chunksize, keep_from=start)
+            jobs = [(k, i) for k, item in enumerate(inputs) for i in range(len(item.batches))]
+            options.threads = len(jobs) == 1
+    pieces = [[None] * len(item.batches) for item in inputs]
+    for (k, i), piece in zip(jobs, done, strict=True):
+        pieces[k][i] = piece
+    readings = _readings(inputs, pieces, settings)
+    redo = [(k, i) for k, i in jobs if _redo(pieces[k][i], readings[k])]
+    for (k, i), piece in zip(
+        redo,
+        local.run(lambda job: work(job, readings[job[0]]), redo, settings.threads),
+        strict=True,
+    ):
+        pieces[k][i] = piece
+    return inputs, pieces, readings
 
 
-def _readings(inputs: list[_Input], settings: Settings) -> list[DateReading]:
+def _find_duplicates(inputs: list[Input]) -> None:
+    """Rows equal in every column to an earlier row, across inputs (each read whole)."""
+    for item in inputs:
+        item.raws = [read_batch(item.source, item.batches[0], item.wanted)]
+    frames = [i.raws[0].frame.set_axis(range(i.raws[0].frame.shape[1]), axis=1) for i in inputs]
+    duplicated = pd.concat(frames, ignore_index=True).duplicated().to_numpy()
+    start = 0
+    for item in inputs:
+        rows = len(item.raws[0].frame)
+        item.duplicates = [duplicated[start : start + rows]]
+        start += rows
+
+
+def _readings(
+    inputs: list[Input], pieces: list[list[Piece]], settings: Settings
+) -> list[DateReading]:
     """The date reading of each input: its shape from its own values; the order of slash dates
     (day or month first) from the values of every input, so that splitting the rows into files
     changes nothing."""
-    evidence = [date_evidence(i.selected[i.plan.columns.date]) for i in inputs]
+    evidence = []
+    for item_pieces in pieces:
+        own = DateEvidence()
+        for piece in item_pieces:
+            own += piece.evidence
+        evidence.append(own)
     total = DateEvidence()
     for own in evidence:
         total += own
+    slash = {"day_first_only": total.day_first_only, "month_first_only": total.month_first_only}
     readings = []
     for item, own in zip(inputs, evidence, strict=True):
         try:
-            slash = {
-                "day_first_only": total.day_first_only,
-                "month_first_only": total.month_first_only,
-            }
             readings.append(decide_dates(replace(own, **slash), settings.dates))
         except DateFormatError as exc:
             column = item.plan.columns.date
-            values = item.selected[column]
-            example = str(values.iloc[0]) if len(values) else ""
+            message = str(exc).replace("give a strftime format", "pass --date-format")
+            example = pieces[inputs.index(item)][0].first_date
             raise BadRowsError(
-                f"{item.raw.name}: cannot recognise the dates in column {column!r} "
-                f"(line {item.raw.lines(values.index[:1].to_numpy())[0] if len(values) else 2}: "
-                f"{example!r}); {str(exc).replace('give a strftime format', 'pass --date-format')}"
+                f"{item.name}: cannot recognise the dates in column {column!r} ({example}); "
+                f"{message}"
             ) from None
     return readings
 
 
-def _normalized(item: _Input, reading: DateReading, settings: Settings) -> Part:
-    raw, plan = item.raw, item.plan
-    transactions, counts, parsed = normalize(
-        raw.name, item.selected, plan, reading, options=settings.dates,
-        on_bad_rows=settings.on_bad_rows, decimal=settings.decimal,
-        today=settings.future_after(), currency=settings.currency,
-        case_sensitive_ids=settings.case_sensitive_ids, lines=raw.lines,
-    )  # fmt: skip
-    transactions = window(transactions, counts, settings.until, settings.last_day())
-    total = RowCounts(read=item.counts.read)
-    total += item.counts
-    total.read = item.counts.read
-    for reason, count in counts.skipped.items():
-        total.skip(reason, count, counts.examples.get(reason, []))
+def _checked(
+    item: Input, pieces: list[Piece], reading: DateReading, settings: Settings
+) -> RowCounts:
+    """The input's row accounting; with --on-bad-rows fail, one error for its bad rows: the
+    first reason found, its count in the whole input and its first five rows."""
+    counts = RowCounts()
+    for piece in pieces:
+        counts.add(piece.counts)
+    if settings.on_bad_rows != "fail":
+        return counts
+    malformed = counts.skipped.get("malformed_row")
+    if malformed:
+        raise InputError(
+            f"{item.name}: {counted(malformed, 'row')} without the header's "
+            f"{len(item.source.header)} fields ({'; '.join(counts.examples['malformed_row'])}); "
+            f"check the delimiter ({item.source.delimiter!r}) and quoting, or pass "
+            "--on-bad-rows skip to skip and count them"
+        )
+    for reason in BAD_ROWS:
+        if reason in counts.skipped:
+            hint = ""
+            if reason == "bad_date":
+                bad = [p.bad_dates for p in pieces if p.bad_dates is not None]
+                hint = date_hint(pd.concat(bad), reading, settings.dates) or "" if bad else ""
+            raise bad_rows_error(
+                item.name, reason, counts.skipped[reason], counts.columns.get(reason),
+                counts.examples[reason], hint,
+            )  # fmt: skip
+    return counts
+
+
+def _info(item: Input, pieces: list[Piece], counts: RowCounts, reading, settings) -> dict:
+    """What the JSON and the notes say of one input: columns, rows, how it was read."""
+    plan, source = item.plan, item.source
     columns = {**vars(plan.columns), "refunded": plan.refunded, "currency": plan.currency}
-    read = {"kind": raw.kind, "dates": parsed.dates, "amounts": parsed.amounts,
-            "exact_duplicates": item.duplicates}  # fmt: skip
-    if raw.kind == "csv":
-        read.update(delimiter=raw.delimiter, encoding=raw.encoding)
-    if parsed.email_ids:
+    amounts = next((p.amounts for p in pieces if p.amounts), None)
+    duplicates = None
+    if item.duplicates is not None:
+        duplicates = int(sum(d.sum() for d in item.duplicates))
+    read = {"kind": source.kind, "dates": reading.note, "amounts": amounts,
+            "exact_duplicates": duplicates}  # fmt: skip
+    if source.kind == "csv":
+        read.update(delimiter=source.delimiter, encoding=source.encoding)
+    if any(p.email_ids for p in pieces):
         read["ids"] = "email addresses compared " + (
             "as written" if settings.case_sensitive_ids else "lower-cased"
         )
-    info = {"name": raw.name, "columns": {k: v for k, v in columns.items() if v is not None},
-            "rows": total.read, "read_as": read, "layout": _layout_info(item)}  # fmt: skip
-    return Part(raw.name, transactions, total, info, item.statuses, parsed.currencies)
+    left_out = Counter()
+    for piece in pieces:
+        left_out.update(piece.left_out)
+    return {"name": item.name, "columns": {k: v for k, v in columns.items() if v is not None},
+            "rows": counts.read, "read_as": read,
+            "layout": _layout_info(plan, left_out, settings)}  # fmt: skip
 
 
-def _layout_info(item: _Input) -> dict | None:
-    plan = item.plan
+def _layout_info(plan: Plan, left_out: Counter, settings: Settings) -> dict | None:
     if plan.layout is None:
         return None
     layout = LAYOUTS[plan.layout]
     amount = plan.columns.amount
     if amount and plan.refunded:
         amount = f"{amount} - {plan.refunded}"
-    left_out = [f"{column} {value} ({n:,})" for (column, value), n in sorted(
-        item.left_out.items(), key=lambda pair: (-pair[1], pair[0])
-    )]  # fmt: skip
-    return {"name": layout.name, "title": layout.title, "clock": layout.clock,
+    clock = f"converted to {settings.dates.tz}" if settings.dates.tz else layout.clock
+    ordered = sorted(left_out.items(), key=lambda pair: (-pair[1], pair[0]))
+    return {"name": layout.name, "title": layout.title, "clock": clock,
             "customer": " else ".join([plan.columns.customer, *plan.fallbacks]),
-            "amount": amount, "left_out": left_out,
+            "amount": amount, "left_out": [f"{c} {v} ({n:,})" for (c, v), n in ordered],
             "line_items": plan.line_items is not None}  # fmt: skip
-
-
-def read_parts(
-    paths: list[str], settings: Settings = Settings(), find_duplicates: bool = False
-) -> list[Part]:
-    """Each input (``-`` is stdin) read once, selected, normalized and accounted for."""
-    inputs = _inputs(paths, settings, find_duplicates)
-    for item in inputs:
-        item.selected, item.statuses, item.left_out = select_rows(
-            item.raw.frame, item.plan, item.counts
-        )
-    readings = _readings(inputs, settings)
-    parts = []
-    for item, reading in zip(inputs, readings, strict=True):
-        parts.append(_part(item, reading, settings))
-        item.raw = item.selected = None  # free the raw table before the next step
-    return parts
-
-
-def _part(item: _Input, reading: DateReading, settings: Settings) -> Part:
-    try:
-        part = _normalized(item, reading, settings)
-        if not (item.raw.typed and any(r in part.counts.skipped for r in BAD_ROWS)):
-            return part
-    except BadRowsError:
-        if not item.raw.typed:
-            raise
-    # a typed read had bad values: parse the text again to show and count them as written
-    counts = item.counts
-    item.raw = item.raw.as_text()
-    item.counts = RowCounts(read=counts.read)
-    for reason in ("summary_row", "malformed_row", "duplicate"):
-        item.counts.skip(reason, counts.skipped.get(reason, 0), counts.examples.get(reason, []))
-    item.selected, item.statuses, item.left_out = select_rows(
-        item.raw.frame, item.plan, item.counts
-    )
-    own = date_evidence(item.selected[item.plan.columns.date])
-    return _normalized(item, decide_dates(own, settings.dates), settings)
 
 
 @dataclass
@@ -328,24 +459,34 @@ class Activity:
     files: list[dict] = field(default_factory=list)  # name, columns, rows, how read, per file
     currency: str | None = None
     warnings: list[str] = field(default_factory=list)
+    tally: object = None
 
 
-def activity_of(parts: list[Part], settings: Settings) -> Activity:
-    """Reduce each part to its activity table, check what holds across inputs (one currency,
-    no overlapping files, sums within exact range), and merge them (exact)."""
-    tables, counts, latest, files = [], RowCounts(), [], []
-    currencies, statuses, total = Counter(), {}, 0.0
-    for part in parts:
-        counts += part.counts
-        files.append(part.info)
-        currencies += part.currencies
-        for column, values in part.statuses.items():
-            statuses.setdefault(column, Counter()).update(values)
-        if len(part.transactions):
-            latest.append(part.transactions["timestamp"].max())
-            if "amount" in part.transactions:
-                total += float(np.abs(part.transactions["amount"].to_numpy()).sum(dtype=float))
-            tables.append(build_activity(part.transactions, settings.period, settings.week_start))
+def activity_of(
+    inputs: list[Input], pieces: list[list[Piece]], readings: list[DateReading],
+    settings: Settings,
+) -> Activity:  # fmt: skip
+    """Merge the batches' activity tables (exact), and check what holds across inputs: bad
+    rows under --on-bad-rows fail, one currency, no overlapping files, exact sums."""
+    counts, files, tables, latest = RowCounts(), [], [], []
+    currencies, statuses, total, tally = Counter(), {}, 0.0, None
+    hashes = []
+    for item, item_pieces, reading in zip(inputs, pieces, readings, strict=True):
+        own = _checked(item, item_pieces, reading, settings)
+        counts.add(own, prefix=f"{item.name} ")
+        files.append(_info(item, item_pieces, own, reading, settings))
+        keys = [p.hashes for p in item_pieces if p.hashes is not None]
+        hashes.append((item.name, np.unique(np.concatenate(keys)) if keys else np.array([])))
+        for piece in item_pieces:
+            currencies += piece.currencies
+            total += piece.total
+            for column, values in piece.statuses.items():
+                statuses.setdefault(column, Counter()).update(values)
+            if piece.activity is not None:
+                tables.append(piece.activity)
+                latest.append(piece.latest)
+            if piece.tally is not None:
+                tally = piece.tally if tally is None else tally.merge(piece.tally)
     if not tables:
         summary = counts.summary() or "none"
         raise InputError(f"no usable rows among {counts.read:,} read (skipped: {summary})")
@@ -356,34 +497,27 @@ def activity_of(parts: list[Part], settings: Settings) -> Activity:
         )
     currency = check_currencies(currencies, settings.currency)
     warnings = [w for c in sorted(statuses) if (w := status_warning(c, statuses[c]))]
-    if not settings.dedupe:
-        warnings += _overlaps(parts)
+    warnings += _overlaps(hashes)
     as_of = settings.as_of or pd.Timestamp(max(latest)).date()
     if settings.until is not None:
         as_of = min(as_of, settings.until)
     table = tables[0] if len(tables) == 1 else merge_activity(tables)
-    return Activity(table, counts, as_of, sorted(files, key=_file_key), currency, warnings)
+    files = sorted(files, key=_file_key)
+    return Activity(table, counts, as_of, files, currency, warnings, tally)
 
 
 def _file_key(info: dict):
     return info["name"], info["rows"]
 
 
-def _overlaps(parts: list[Part]) -> list[str]:
+def _overlaps(hashes: list[tuple[str, np.ndarray]]) -> list[str]:
     """Warnings for inputs that share rows (same customer, time and amount)."""
-    if len(parts) < 2:
-        return []
-    keys = []
-    for part in parts:
-        rows = part.transactions
-        hashed = pd.util.hash_pandas_object(rows, index=False).to_numpy()
-        keys.append(np.unique(hashed))
     warnings = []
-    for i in range(len(parts)):
-        for j in range(i + 1, len(parts)):
-            shared = len(np.intersect1d(keys[i], keys[j], assume_unique=True))
+    for i in range(len(hashes)):
+        for j in range(i + 1, len(hashes)):
+            shared = len(np.intersect1d(hashes[i][1], hashes[j][1], assume_unique=True))
             if shared:
-                a, b = sorted((parts[i].name, parts[j].name))
+                a, b = sorted((hashes[i][0], hashes[j][0]))
                 same = " (the same file twice)" if _same_file(a, b) else ""
                 warnings.append(
                     f"{a} and {b} share {shared:,} rows (same customer, time and amount){same}; "
@@ -442,21 +576,19 @@ def cohort_meta(activity: Activity, stats: CohortStats) -> dict:
 
 
 def read_activity(paths: list[str], settings: Settings = Settings()) -> Activity:
-    """Read every file (``-`` is stdin) and reduce it to one activity table."""
-    return activity_of(read_parts(paths, settings), settings)
+    """Read every file (``-`` is stdin) once and reduce it to one activity table."""
+    return activity_of(*read_pieces(paths, settings), settings)
 
 
 def inspect_files(paths: list[str], settings: Settings) -> dict:
     """The data-quality report of ``retain inspect``: what ``retain cohort --on-bad-rows skip``
     would read, skip and keep, and what looks odd."""
-    from retain.quality import Tally, first_cohort_estimate
+    from retain.quality import first_cohort_estimate
 
     settings = replace(settings, on_bad_rows="skip")
-    parts = read_parts(paths, settings, find_duplicates=True)
-    tally = Tally()
-    for part in parts:
-        tally.add(part.transactions)
-    activity = activity_of(parts, settings)
+    activity = activity_of(
+        *read_pieces(paths, settings, find_duplicates=True, tally=True), settings
+    )
     cohorted, stats = assign_cohorts(activity.table)
     grids = cohort_grids(cohorted, activity.as_of, settings.period, settings.week_start)
     counts = activity.counts
@@ -464,7 +596,7 @@ def inspect_files(paths: list[str], settings: Settings) -> dict:
         "files": activity.files,
         "rows_read": counts.read,
         "rows_used": counts.used,
-        **tally.figures(),
+        **activity.tally.figures(),
         "skipped": {r: counts.skipped[r] for r in sorted(counts.skipped)},
         "examples": {r: counts.examples.get(r, []) for r in sorted(counts.skipped)},
         "exact_duplicates": sum(f["read_as"]["exact_duplicates"] or 0 for f in activity.files),
@@ -482,16 +614,16 @@ def frame_activity(frame: pd.DataFrame, settings: Settings = Settings()) -> Acti
         raise InputError("the frame has no rows")
     header = [str(c) for c in frame.columns]
     frame = frame.set_axis(header, axis=1).reset_index(drop=True)
-    counts = RowCounts(len(frame))
-    if settings.dedupe:
-        repeat = frame.duplicated().to_numpy()
-        frame = frame[~repeat]
-        counts.skip("duplicate", int(repeat.sum()))
+    source = Source("frame", None, header, kind="frame", delimiter=None, encoding=None)
     plan = plan_input("frame", header, settings)
-    item = _Input("frame", RawTable("frame", frame, header, "frame"), plan, counts, None)
-    item.selected, item.statuses, item.left_out = select_rows(item.raw.frame, plan, item.counts)
-    reading = _readings([item], settings)[0]
-    return activity_of([_normalized(item, reading, settings)], settings)
+    item = Input(source, plan, {}, [None], raws=[RawTable("frame", frame, header, "frame")])
+    if settings.dedupe:
+        item.duplicates = [frame.duplicated().to_numpy()]
+    pieces = [[_piece(item, 0, Options(settings))]]
+    readings = _readings([item], pieces, settings)
+    if _redo(pieces[0][0], readings[0]):
+        pieces = [[_piece(item, 0, Options(settings), readings[0])]]
+    return activity_of([item], pieces, readings, settings)
 
 
 def cohorts_of(

@@ -39,6 +39,17 @@ class Tally:
             self.refund_total += int(amount[amount < 0].sum())
             self.zero_amounts += int((amount == 0).sum())
 
+    def merge(self, other: Tally) -> Tally:
+        """The tally of both parts' rows."""
+        self.has_amounts |= other.has_amounts
+        self.first = min(filter(None, [self.first, other.first]), default=None)
+        self.last = max(filter(None, [self.last, other.last]), default=None)
+        self.refunds += other.refunds
+        self.refund_total += other.refund_total
+        self.zero_amounts += other.zero_amounts
+        self.customers += other.customers
+        return self
+
     def figures(self) -> dict:
         customers = np.unique(np.concatenate(self.customers)) if self.customers else []
         amounts = self.has_amounts  # else None: "no refunds" would claim what was not seen

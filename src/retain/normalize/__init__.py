@@ -25,7 +25,6 @@ from retain.normalize.dates import (
     DateOptions,
     DateReading,
     check_timezone,
-    date_hint,
     parse_dates,
 )
 from retain.normalize.select import Condition, keep_mask, keeps, labels
@@ -119,6 +118,9 @@ def _examples(mask: np.ndarray, values: pd.Series, lines) -> list[str]:
     return [f"line {n}: {str(values.iloc[i])!r}" for n, i in zip(numbers, first, strict=True)]
 
 
+BAD_DATES = 100
+
+
 def bad_rows_error(
     name: str, reason: str, count: int, column: str | None, examples: list[str], hint: str = ""
 ):
@@ -146,6 +148,7 @@ class Parsed:
     amounts: str | None
     currencies: Counter = field(default_factory=Counter)
     email_ids: int = 0
+    bad_dates: pd.Series | None = None  # the first unparseable dates, for a hint
 
 
 def normalize(
@@ -154,8 +157,6 @@ def normalize(
     plan: Plan,
     reading: DateReading,
     *,
-    options: DateOptions = DateOptions(),
-    on_bad_rows: str = "fail",
     decimal: str = ".",
     today: dt.date | None = None,
     currency: str | None = None,
@@ -167,9 +168,9 @@ def normalize(
 
     Rows of another currency than ``currency`` are counted as ``other_currency``. Rows with an
     empty customer id, an unparseable or placeholder date, an unparseable amount (or refunded
-    amount), or (given ``today``) a date after today are bad rows: skipped and counted when
-    ``on_bad_rows`` is ``"skip"``; with ``"fail"`` they raise ``BadRowsError`` showing the
-    first five by physical line (``lines`` maps the frame's index to line numbers).
+    amount), or (given ``today``) a date after today are bad rows: skipped and counted, with
+    the first five as examples by physical line (``lines`` maps the frame's index to line
+    numbers). Whether bad rows stop the run is the caller's choice (``bad_rows_error``).
     """
     lines = lines or (lambda positions: [int(p) + 2 for p in positions])
     columns = plan.columns
@@ -212,16 +213,13 @@ def normalize(
         other = ~np.fromiter((distinct[c] for c in row_currency), bool, len(row_currency))
         counts.skip("other_currency", int(other.sum()))
         keep &= ~other
+    bad_dates = None
     for reason, column, bad in checks:
         bad = bad & keep
         if bad.any():
-            examples = _examples(bad, frame[column], lines)
-            if on_bad_rows == "fail":
-                hint = ""
-                if reason == "bad_date":
-                    hint = date_hint(frame[column][bad], reading, options) or ""
-                raise bad_rows_error(name, reason, int(bad.sum()), column, examples, hint)
-            counts.skip(reason, bad.sum(), [f"{name} {e}" for e in examples])
+            counts.skip(reason, bad.sum(), _examples(bad, frame[column], lines), column)
+            if reason == "bad_date":
+                bad_dates = frame[column][bad].head(BAD_DATES)
             keep &= ~bad
     canonical = pd.DataFrame(out, index=frame.index)
     if not keep.all():
@@ -229,7 +227,7 @@ def normalize(
     currencies = Counter()
     if row_currency is not None:
         currencies = Counter(row_currency[keep].tolist())
-    parsed = Parsed(reading.note, amount_note, currencies, email_ids)
+    parsed = Parsed(reading.note, amount_note, currencies, email_ids, bad_dates)
     return canonical.reset_index(drop=True), counts, parsed
 
 

@@ -33,7 +33,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from retain.errors import InputError, counted
+from retain.errors import InputError
 
 DELIMITERS = (",", ";", "\t", "|")
 WHITESPACE = "whitespace"  # runs of spaces and tabs, as in aligned text files such as CDNOW's
@@ -67,7 +67,6 @@ class RawTable:
     summary_rows: int = 0
     typed: bool = False  # some columns were parsed by the reader, not kept as text
     lines: Lines = lambda positions: [int(p) + 2 for p in positions]  # noqa: E731
-    as_text: Callable[[], RawTable] | None = None  # the same rows, every column as text
 
 
 def expand_paths(paths: list[str]) -> list[str]:
@@ -137,7 +136,7 @@ def _chunks(data, size: int = 1 << 24):
 
 
 def _count(data, byte: bytes) -> int:
-    return sum(chunk.count(byte) for chunk in _chunks(data))
+    return sum(bytes(chunk).count(byte) for chunk in _chunks(data))
 
 
 def _not_a_table(name: str, head: bytes) -> str | None:
@@ -256,37 +255,48 @@ def _looks_like_data(fields: list[str]) -> bool:
     return bool(fields) and all(re.fullmatch(r"[\d\s.,:/+\-]*", f) for f in fields)
 
 
-def read_table(
+@dataclass
+class Source:
+    """One input, opened once: its text as UTF-8 bytes (a memory map or bytes), its header,
+    and how it is split. ``body`` is the byte offset of the first record after the header and
+    ``body_line`` its physical line number. Parquet sources keep their bytes as they are."""
+
+    name: str
+    data: object
+    header: list[str]
+    kind: str = "csv"
+    delim: str = ","  # the character the parser splits on
+    delimiter: str = ","  # as reported: "whitespace" for aligned text
+    encoding: str = "utf-8"
+    has_header: bool = True
+    body: int = 0
+    body_line: int = 1
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A byte range of a source's records, cut at a line end outside quotes, and the physical
+    line its first byte is on. ``last``: the range runs to the end of the file."""
+
+    start: int
+    end: int
+    line: int
+    last: bool
+
+
+def open_source(
     path: str,
-    *,
-    pick: Pick,
     encoding: str | None = None,
     delimiter: str | None = None,
     names: list[str] | None = None,
-    on_bad_rows: str = "fail",
-    date_column: Callable[[list[str]], str | None] = lambda header: None,
-    every_column: bool = False,
-) -> RawTable:
-    """Read one file (``-`` for stdin) and load the columns ``pick`` chooses from its header.
-
-    A column that ``pick`` gives a type is parsed by pyarrow's parallel reader as that type
-    when every value converts; otherwise the text is parsed again (from memory) with every
-    column as text, so that the caller sees every value as written. ``names`` names the columns
-    of a file without a header row. Rows are handed on or counted:
-
-    - blank lines and rows whose every field is empty are not data: dropped, not counted;
-    - rows with more or fewer fields than the header are ``malformed`` (with
-      ``on_bad_rows="fail"``, they raise ``InputError``);
-    - summary rows that spreadsheets append (first field ``Total``, ``合计``, ...; no value in
-      the column ``date_column`` names) are counted in ``summary_rows``.
-
-    A quoted field that never closes would swallow the rest of the file: it raises
-    ``InputError`` naming its line.
-    """
+) -> Source:
+    """Open one input (``-``: stdin) once and decide how its text is read: encoding, delimiter,
+    header (``names`` for a file without one). A quoted field that never closes would swallow
+    the rest of the file: it raises ``InputError`` naming its line."""
     name = "<stdin>" if path == "-" else path
     data = load_bytes(path)
     if bytes(data[: len(PARQUET_MAGIC)]) == PARQUET_MAGIC:
-        return _read_parquet(name, data, pick)
+        return _parquet_source(name, data)
     if not bytes(data[:MAX_HEADER_BYTES]).strip():
         raise InputError(f"{name}: the file is empty; export the transactions with a header row")
     head = bytes(data[:SNIFF_BYTES])
@@ -307,69 +317,168 @@ def read_table(
     if delim == WHITESPACE:
         data, delim = _collapse_whitespace(data), "\t"
         text = _utf8_head(data) or ""
-    header = _header(name, text or "", delim, names)
-    wanted = pick(header)
+    header, header_lines = _header(name, text or "", delim, names)
+    _check_quotes(name, data, delim)
+    body = 0 if names is not None else _line_offset(data, header_lines)
+    if not bytes(data[body : body + MAX_HEADER_BYTES]).strip():
+        raise InputError(f"{name}: has a header but no data rows")
+    source = Source(name, data, header, "csv", delim, kind, encoding, names is None, body)
+    source.body_line = header_lines + 1 if names is None else 1
+    return source
+
+
+def _line_offset(data, lines: int) -> int:
+    """The byte offset just after the first ``lines`` lines."""
+    offset = 0
+    for _ in range(lines):
+        found = data.find(b"\n", offset)
+        if found < 0:
+            return len(data)
+        offset = found + 1
+    return offset
+
+
+def batches(source: Source, rows: int | None = None, keep_from: int | None = None) -> list[Batch]:
+    """Cut a source's records into byte ranges of about ``rows`` records each (one range when
+    None), at line ends outside quotes (an even number of quote characters before the cut).
+    Nothing at or after ``keep_from`` (a trailing summary block) is cut from the last range."""
+    data, end = source.data, len(source.data)
+    if source.kind != "csv" or not rows:
+        return [Batch(source.body, end, source.body_line, True)]
+    sample = bytes(data[source.body : source.body + SNIFF_BYTES])
+    per_row = max(len(sample) / max(sample.count(b"\n"), 1), 1.0)
+    target = max(int(rows * per_row), 1)
+    stop = end if keep_from is None else keep_from
+    cuts, start, line = [], source.body, source.body_line
+    while True:
+        cut = _cut(data, start, min(start + target, stop), stop) if start + 1 < stop else stop
+        if cut >= stop:
+            cuts.append(Batch(start, end, line, True))
+            return cuts
+        cuts.append(Batch(start, cut, line, False))
+        line += _count(data[start:cut], b"\n")
+        start = cut
+
+
+def _cut(data, start: int, at: int, stop: int) -> int:
+    """The first line end at or after ``at`` with an even number of quotes since ``start``."""
+    quotes = _count(data[start:at], b'"')
+    while at < stop:
+        found = data.find(b"\n", at, stop)
+        if found < 0:
+            return stop
+        quotes += _count(data[at : found + 1], b'"')
+        at = found + 1
+        if quotes % 2 == 0:
+            return at
+    return stop
+
+
+def summary_block(source: Source, date: str | None) -> tuple[int | None, int]:
+    """Where the summary rows that spreadsheets append begin (byte offset) and how many there
+    are: the last records whose first field is ``Total`` (or another of ``SUMMARY_WORDS``),
+    with nothing in the ``date`` column and as many fields as the header."""
+    if source.kind != "csv":
+        return None, 0
+    data, width = source.data, len(source.header)
+    index = source.header.index(date) if date in source.header else None
+    tail_start = max(len(data) - SNIFF_BYTES, source.body)
+    tail = bytes(data[tail_start:])
+    offsets, offset = [], tail_start
+    for line in tail.splitlines(keepends=True):
+        offsets.append((offset, line))
+        offset += len(line)
+    count, first = 0, None
+    for offset, line in reversed(offsets[-12:]):
+        fields = next(csv.reader([line.decode("utf-8", "replace")], delimiter=source.delim), [])
+        if not any(f.strip() for f in fields):
+            continue  # a blank line or an empty row (,,,) after the summary
+        if len(fields) != width or fields[0].strip().lower() not in SUMMARY_WORDS:
+            break
+        if index is not None and fields[index].strip():
+            break
+        count, first = count + 1, offset
+    return first, count
+
+
+def read_batch(
+    source: Source,
+    batch: Batch,
+    wanted: dict,
+    *,
+    typed: bool = True,
+    threads: bool = True,
+    summary: int = 0,
+) -> RawTable:
+    """Parse one batch of a source: the ``wanted`` columns (typed where every value of the
+    batch converts, else all as text), blank and all-empty rows dropped, the last batch's
+    ``summary`` rows counted apart. The frame's index is each row's position in the batch;
+    ``lines`` turns positions into physical line numbers of the file."""
+    if source.kind == "parquet":
+        return _read_parquet(source, wanted)
+    data = memoryview(source.data)[batch.start : batch.end]
+    frame, malformed, summary_words, typed = _parse(
+        source.name, data, source.delim, source.header, wanted, typed, threads
+    )
+    if frame is None:  # not UTF-8 past the sniffed lines: decode the whole file once more
+        source.encoding = fallback_encoding(source.name, source.data)
+        source.data = _to_utf8(source.name, source.data, source.encoding)
+        raise Reencoded
+    width = len(source.header)
+    records = _Records(data, source.delim, width, batch.line, len(frame), bool(malformed))
+    frame = _drop_empty_rows(frame, records)
+    summary = min(summary, len(frame)) if batch.last else 0
+    if summary:
+        frame = frame.iloc[: len(frame) - summary]
+    return RawTable(
+        source.name, frame, source.header, "csv", source.delimiter, source.encoding,
+        len(malformed), [repr(t) for t in malformed[:5]], summary + summary_words, typed,
+        records.lines,
+    )  # fmt: skip
+
+
+class Reencoded(Exception):
+    """The source was decoded again: its batches must be cut again."""
+
+
+def read_table(
+    path: str,
+    *,
+    pick: Pick,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    names: list[str] | None = None,
+    date_column: Callable[[list[str]], str | None] = lambda header: None,
+    every_column: bool = False,
+) -> RawTable:
+    """Read one whole file (``-`` for stdin): the columns ``pick`` chooses from its header
+    (``every_column``: all, as text, named as the header names them, ``name#3`` where a name
+    repeats or is empty). See ``open_source`` and ``read_batch``."""
+    source = open_source(path, encoding, delimiter, names)
+    wanted = wanted_columns(source, pick(source.header), every_column)
+    while True:
+        start, count = summary_block(source, date_column(source.header))
+        try:
+            return read_batch(source, batches(source)[0], wanted, summary=count)
+        except Reencoded:
+            continue
+
+
+def wanted_columns(source: Source, wanted: dict, every_column: bool = False) -> dict:
+    """The columns to load: ``wanted`` (checked to be named once), or every column."""
+    header = source.header
     twice = sorted({c for c in wanted if header.count(c) > 1})
     if twice:
-        raise InputError(f"{name}: the header names {twice[0]!r} twice; rename one of them")
+        raise InputError(f"{source.name}: the header names {twice[0]!r} twice; rename one of them")
     if every_column:
-        wanted = {_label(header, i): None for i in range(len(header))}
-    _check_quotes(name, data, delim)
-    read = Read(name, data, delim, kind, header, wanted, names is None, encoding, on_bad_rows)
-    date = date_column(header)
-    return read.table(typed=True, date=header.index(date) if date in header else None)
+        return {_label(header, i): None for i in range(len(header))}
+    return wanted
 
 
 def _label(header: list[str], i: int) -> str:
     """A column's name, made unique where the header repeats it or leaves it empty."""
     name = header[i]
     return name if name and header.count(name) == 1 else f"{name}#{i + 1}"
-
-
-@dataclass
-class Read:
-    """One input's text, read: parse it (typed, or all as text) into a ``RawTable``."""
-
-    name: str
-    data: object
-    delim: str
-    kind: str
-    header: list[str]
-    wanted: dict
-    has_header: bool
-    encoding: str
-    on_bad_rows: str
-
-    def table(self, typed: bool, date: int | None) -> RawTable:
-        name, width = self.name, len(self.header)
-        frame, malformed, summary_words, typed = self._parse(typed)
-        if frame is None:  # pyarrow met text that is not UTF-8 past the sniffed lines
-            self.encoding = fallback_encoding(name, self.data)
-            self.data = _to_utf8(name, self.data, self.encoding)
-            frame, malformed, summary_words, typed = self._parse(typed)
-        if malformed and self.on_bad_rows == "fail":
-            raise InputError(
-                f"{name}: {counted(len(malformed), 'row')} without the header's {width} fields "
-                f"({'; '.join(repr(t) for t in malformed[:5])}); check the delimiter "
-                f"({self.kind!r}) and quoting, or pass --on-bad-rows skip to skip and count them"
-            )
-        records = _Records(
-            self.data, self.delim, width, self.has_header, len(frame), bool(malformed)
-        )
-        frame = _drop_empty_rows(frame, records)
-        summary = min(_trailing_summary(self.data, self.delim, width, date), len(frame))
-        if summary:
-            frame = frame.iloc[: len(frame) - summary]
-        return RawTable(
-            name, frame, self.header, "csv", self.kind, self.encoding, len(malformed),
-            [f"{name}: {t!r}" for t in malformed[:5]], summary + summary_words, typed,
-            records.lines, (lambda: self.table(False, date)) if typed else None,
-        )  # fmt: skip
-
-    def _parse(self, typed: bool):
-        return _parse(
-            self.name, self.data, self.delim, self.header, self.wanted, typed, not self.has_header
-        )
 
 
 def _normal(encoding: str) -> str:
@@ -380,10 +489,12 @@ def _normal(encoding: str) -> str:
     return "utf-8" if normal == "utf-8-sig" else normal
 
 
-def _header(name: str, text: str, delim: str, names: list[str] | None) -> list[str]:
+def _header(name: str, text: str, delim: str, names: list[str] | None) -> tuple[list[str], int]:
+    """The header's names, and how many physical lines the header row takes."""
     lines = io.StringIO(text.lstrip("\ufeff"), newline="")
+    reader = csv.reader(lines, delimiter=delim)
     try:
-        first = next(csv.reader(lines, delimiter=delim), [])
+        first = next(reader, [])
     except csv.Error as exc:
         raise InputError(f"{name}: cannot read the header row: {exc}") from None
     if names is not None:
@@ -392,7 +503,7 @@ def _header(name: str, text: str, delim: str, names: list[str] | None) -> list[s
                 f"{name}: --names gives {len(names)} names, the first line has {len(first)} "
                 f"fields ({delim!r}-delimited)"
             )
-        return names
+        return list(names), 0
     if len(first) <= 1 and any(d in text for d in ",;\t| ") and "\n" in text.strip():
         raise InputError(
             f"{name}: the header {first[0] if first else ''!r} is one column when split on "
@@ -403,13 +514,13 @@ def _header(name: str, text: str, delim: str, names: list[str] | None) -> list[s
             f"{name}: the first line {delim.join(first)!r} looks like data, not a header; "
             "pass --names with a name for each column (for example --names customer,date,amount)"
         )
-    return first
+    return first, max(reader.line_num, 1)
 
 
-def _parse(name, data, delim, header, wanted, typed, headless):
-    """The wanted columns, typed where every value converts (else all as text); the malformed
-    rows' text; how many malformed rows were summary rows; whether typed. ``None`` for the
-    frame when the text is not UTF-8."""
+def _parse(name, data, delim, header, wanted, typed, threads):
+    """The wanted columns of records without a header, typed where every value converts (else
+    all as text); the malformed rows' text; how many malformed rows were summary rows; whether
+    typed. ``None`` for the frame when the text is not UTF-8."""
     positions = {_label(header, i): str(i) for i in range(len(header))}
     typed = typed and any(wanted.values())
     while True:
@@ -426,7 +537,7 @@ def _parse(name, data, delim, header, wanted, typed, headless):
 
         read = pacsv.ReadOptions(
             block_size=1 << 24, column_names=[str(i) for i in range(len(header))],
-            skip_rows=0 if headless else 1,
+            use_threads=threads,
         )  # fmt: skip
         parse = pacsv.ParseOptions(
             delimiter=delim, newlines_in_values=True, invalid_row_handler=skip
@@ -445,6 +556,8 @@ def _parse(name, data, delim, header, wanted, typed, headless):
             )  # fmt: skip
         except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
             message = str(exc).splitlines()[0]
+            if message == "Empty CSV file":  # a batch of blank lines
+                return pd.DataFrame({c: pd.Series(dtype="str") for c in wanted}), [], 0, False
             if typed and "conversion error" in message.lower() and "utf8" not in message.lower():
                 typed = False
                 continue
@@ -462,21 +575,22 @@ def _parse(name, data, delim, header, wanted, typed, headless):
 
 
 class _Records:
-    """Physical line numbers of table positions, and the fields of chosen records, from the
-    text itself (only when asked: messages and rare checks)."""
+    """Physical line numbers of a batch's table positions, and the fields of chosen records,
+    from the text itself (only when asked: messages and rare checks)."""
 
-    def __init__(self, data, delim: str, width: int, has_header: bool, rows: int, skipped: bool):
+    def __init__(self, data, delim: str, width: int, line: int, rows: int, skipped: bool):
         self.data, self.delim, self.width = data, delim, width
-        self.has_header, self.rows, self.skipped = has_header, rows, skipped
+        self.line, self.rows, self.skipped = line, rows, skipped
         self._simple: bool | None = None
 
     def simple(self) -> bool:
-        """Whether every record is one line and no line is blank: position p is line p+2."""
+        """Whether every record is one line and no line is blank: position p is on line
+        ``line + p``."""
         if self._simple is None:
             newlines = _count(self.data, b"\n")
             ends = bytes(self.data[-1:]) == b"\n"
-            lines = newlines + (0 if ends else 1)
-            self._simple = not self.skipped and lines == self.rows + self.has_header
+            lines = newlines + (0 if ends or not len(self.data) else 1)
+            self._simple = not self.skipped and lines == self.rows
         return self._simple
 
     def scan(self, wanted: set[int]):
@@ -486,17 +600,11 @@ class _Records:
         last = max(wanted)
         lines = (line.decode("utf-8") for line in io.BytesIO(bytes(self.data)))
         reader = csv.reader(lines, delimiter=self.delim)
-        position, header = -1, self.has_header
-        start = 1
+        position, start = -1, self.line
         for fields in reader:
-            first_line, start = start, reader.line_num + 1
-            if not fields:
-                continue
-            if header:
-                header = False
-                continue
-            if len(fields) != self.width:
-                continue
+            first_line, start = start, self.line + reader.line_num
+            if not fields or len(fields) != self.width:
+                continue  # blank lines and malformed rows are not in the table
             position += 1
             if position in wanted:
                 yield position, first_line, fields
@@ -506,9 +614,9 @@ class _Records:
     def lines(self, positions) -> list[int]:
         positions = [int(p) for p in positions]
         if self.simple():
-            return [p + 1 + self.has_header for p in positions]
+            return [self.line + p for p in positions]
         found = {p: line for p, line, _ in self.scan(set(positions))}
-        return [found.get(p, p + 1 + self.has_header) for p in positions]
+        return [found.get(p, self.line + p) for p in positions]
 
 
 def _drop_empty_rows(frame: pd.DataFrame, records: _Records) -> pd.DataFrame:
@@ -529,23 +637,6 @@ def _drop_empty_rows(frame: pd.DataFrame, records: _Records) -> pd.DataFrame:
     candidates = set(np.flatnonzero(empty).tolist())
     blank = [p for p, _, fields in records.scan(candidates) if not any(f.strip() for f in fields)]
     return frame.drop(index=frame.index[blank]) if blank else frame
-
-
-def _trailing_summary(data, delim: str, width: int, date: int | None) -> int:
-    """How many of the last records are summary rows: first field ``Total`` (or another of
-    ``SUMMARY_WORDS``), nothing in the date column, as many fields as the header."""
-    tail = bytes(data[-SNIFF_BYTES:]).decode("utf-8", errors="replace")
-    count = 0
-    for line in reversed([line for line in tail.splitlines() if line.strip()][-10:]):
-        fields = next(csv.reader([line], delimiter=delim), [])
-        if not any(f.strip() for f in fields):
-            continue  # an empty row (,,,) after the summary
-        if len(fields) != width or fields[0].strip().lower() not in SUMMARY_WORDS:
-            break
-        if date is not None and fields[date].strip():
-            break
-        count += 1
-    return count
 
 
 def _check_quotes(name: str, data, delim: str) -> None:
@@ -577,13 +668,22 @@ def _last_record_start(text: str, delim: str) -> int:
     return start
 
 
-def _read_parquet(name: str, data, pick: Pick) -> RawTable:
+def _parquet_source(name: str, data) -> Source:
     import pyarrow.parquet as pq
 
     try:
-        parquet = pq.ParquetFile(pa.BufferReader(pa.py_buffer(data)))
-        header = parquet.schema_arrow.names
-        table = parquet.read(columns=list(pick(header)))
+        header = pq.ParquetFile(pa.BufferReader(pa.py_buffer(data))).schema_arrow.names
     except pa.ArrowException as exc:
         raise InputError(f"{name}: cannot read as Parquet: {exc}") from None
-    return RawTable(name, table.to_pandas(), header, "parquet")
+    return Source(name, data, header, "parquet", delimiter=None, encoding=None)
+
+
+def _read_parquet(source: Source, wanted: dict) -> RawTable:
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(pa.BufferReader(pa.py_buffer(source.data)))
+        table = parquet.read(columns=list(wanted))
+    except pa.ArrowException as exc:
+        raise InputError(f"{source.name}: cannot read as Parquet: {exc}") from None
+    return RawTable(source.name, table.to_pandas(), source.header, "parquet")
