@@ -59,7 +59,11 @@ from retain.sources.files import (
 from retain.sources.layouts import LAYOUTS, detect
 
 FUTURE_SLACK = dt.timedelta(days=1)  # time zones: "today" somewhere may be tomorrow here
-CHUNKSIZE = 1_000_000  # rows per batch: temporaries stay small, both cores stay busy
+# Rows per batch. None: each input in one batch, parsed on every core by pyarrow. Measured on
+# 10M rows, 1M-row batches on two threads take 1.9x as long as one batch, most of it in the
+# final merge of the batches' activity tables (benchmarks/README.md), so one batch stays the
+# default until the merge is partitioned.
+CHUNKSIZE = None
 MAX_TOTAL = 2**62  # sum of |amounts| in 1/AMOUNT_SCALE units beyond which int64 sums may wrap
 
 

@@ -45,6 +45,7 @@ PLACEHOLDERS = np.array(
     ["1900-01-01", "1899-12-30", "1970-01-01", "0001-01-01", "9999-12-31"], dtype="datetime64[D]"
 )
 NAT = np.datetime64("NaT", "us")
+LAST_PLACEHOLDER = np.datetime64("1970-01-02", "us")  # the last placeholder before real dates
 
 
 class DateFormatError(Exception):
@@ -342,8 +343,13 @@ def _convert(wall: np.ndarray, zone: str, tz: str) -> np.ndarray:
 
 def _placeholders(stamps: np.ndarray) -> np.ndarray:
     """Which timestamps fall on a placeholder day (a few comparisons, no sort)."""
+    found = np.zeros(len(stamps), dtype=bool)
+    if not len(stamps):
+        return found
+    low, high = np.fmin.reduce(stamps), np.fmax.reduce(stamps)  # NaT aside
+    if np.isnat(low) or (low >= LAST_PLACEHOLDER and high < PLACEHOLDERS.max()):
+        return found  # no date, or every date from 1970-01-02 to 9999-12-30: the common case
     days = stamps.astype("datetime64[D]")
-    found = np.zeros(len(days), dtype=bool)
     for day in PLACEHOLDERS:
         found |= days == day
     return found
