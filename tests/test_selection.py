@@ -60,11 +60,28 @@ def test_status_column_warning(run, write):
     assert result.exit_code == 0
     assert result.stderr == (
         "retain: warning: column 'status' holds Paid (3), Failed (1), Pending (1): rows of every "
-        "status count as orders; to keep completed orders pass --where 'status!=Failed' "
-        "--where 'status!=Pending'\n"
+        "status count as orders; to keep completed orders pass --where 'status=Paid'\n"
     )
     quiet = run("cohort", write("p.csv", PAYMENTS), "--where", "status!=Failed", "--format", "csv")
     assert "warning" not in quiet.stderr
+
+
+@pytest.mark.parametrize(
+    "statuses, advice",
+    [
+        # no value looks completed: exclude those that look failed
+        ("ok,ok,failed,cancelled", "to keep completed orders pass --where 'state!=cancelled' --where 'state!=failed'"),
+        # refunded orders are orders: kept beside the completed ones, and named apart
+        ("completed,refunded,failed", "to keep completed orders pass --where 'state=completed' --where 'state=refunded'; refunded orders still count as activity: net their amounts with --refunded COLUMN"),
+        ("completed,refunded", "refunded orders still count as activity: net their amounts with --refunded COLUMN"),
+    ],
+)  # fmt: skip
+def test_status_warning_advice(run, write, statuses, advice):
+    rows = "".join(f"c{i},2024-01-0{i + 1},{s}\n" for i, s in enumerate(statuses.split(",")))
+    result = run("cohort", write("s.csv", "customer,date,state\n" + rows), "--format", "csv")
+    assert result.exit_code == 0
+    assert result.stderr.startswith("retain: warning: column 'state' holds ")
+    assert result.stderr.rstrip("\n").endswith(advice)
 
 
 def test_refunded_nets_and_full_refund_is_still_activity(run, write):

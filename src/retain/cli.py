@@ -55,6 +55,14 @@ def _conditions(ctx, param, values):
     return tuple(values)
 
 
+def _delimiter(ctx, param, value):
+    if value is None:
+        return None
+    if value not in DELIMITERS:
+        raise click.BadParameter(f"{value!r} is not one of , ; tab | whitespace")
+    return DELIMITERS[value]
+
+
 def _names(ctx, param, value):
     if value is None:
         return None
@@ -122,8 +130,8 @@ def input_options(command):
                      help="strftime pattern of the dates, e.g. %d.%m.%Y."),
         click.option("--decimal", type=click.Choice((".", ",")), default=".", show_default=True,
                      help="Decimal mark of the amounts (with ',', 1.234,56 is 1234.56)."),
-        click.option("--delimiter", type=click.Choice(sorted(DELIMITERS)),
-                     help="Field delimiter [detected]."),
+        click.option("--delimiter", callback=_delimiter, metavar="SEP",
+                     help="Field delimiter: , ; | tab or whitespace [detected]."),
         click.option("--names", callback=_names, metavar="A,B,...",
                      help="Column names of a file without a header row."),
         click.option("--encoding", metavar="ENC",
@@ -167,7 +175,6 @@ def _settings(options: dict):
 
     dates = ("date_format", "dayfirst", "tz", "input_tz")
     settings = {k: v for k, v in options.items() if k not in (*dates, "debug")}
-    settings["delimiter"] = DELIMITERS.get(options["delimiter"])
     return Settings(
         dates=DateOptions(options["date_format"], options["dayfirst"], options["tz"],
                           options["input_tz"]),

@@ -80,8 +80,14 @@ STATUS_NAMES = {
     "状态", "订单状态", "交易状态", "支付状态", "付款状态",
 }  # fmt: skip
 _NO_MONEY = re.compile(
-    r"fail|cancel|void|refund|declin|pending|reject|expire|unpaid|uncaptured|abandon|"
-    r"取消|退款|关闭|失败|未付款|等待买家付款",
+    r"fail|cancel|void|declin|pending|reject|expire|unpaid|uncaptured|abandon|"
+    r"取消|关闭|失败|未付款|等待买家付款",
+    re.I,
+)
+_REFUNDED = re.compile(r"refund|退款", re.I)
+_COMPLETED = re.compile(
+    r"^(paid|complete|completed|succeeded|success|successful|settled|captured|fulfilled|"
+    r"delivered|shipped|交易成功|已完成|已付款|已支付|已发货)$",
     re.I,
 )
 
@@ -92,16 +98,27 @@ def status_columns(header: list[str], used: set[str]) -> list[str]:
 
 
 def status_warning(column: str, counts: Counter) -> str | None:
-    """One line naming a status column whose values say some rows moved no money."""
+    """One line naming a status column whose values say some rows moved no money, with the
+    ``--where`` that keeps completed orders; refunded orders are orders (their amount is netted
+    with a refunded-amount column), so they are named apart."""
     doubtful = sorted(v for v in counts if v and _NO_MONEY.search(v))
-    if not doubtful:
+    refunded = sorted(v for v in counts if v and _REFUNDED.search(v) and v not in doubtful)
+    if not (doubtful or refunded):
         return None
     shown = ", ".join(f"{v} ({counts[v]:,})" for v in sorted(counts, key=lambda v: (-counts[v], v)))
-    where = " ".join(f"--where '{column}!={v}'" for v in doubtful)
-    return (
-        f"column {column!r} holds {shown}: rows of every status count as orders; "
-        f"to keep completed orders pass {where}"
-    )
+    message = f"column {column!r} holds {shown}: rows of every status count as orders"
+    if doubtful:
+        completed = sorted(v for v in counts if _COMPLETED.match(v.strip()))
+        keep = [f"--where '{column}={v}'" for v in completed + refunded] if completed else [
+            f"--where '{column}!={v}'" for v in doubtful
+        ]  # fmt: skip
+        message += f"; to keep completed orders pass {' '.join(keep)}"
+    if refunded:
+        message += (
+            f"; {', '.join(refunded)} orders still count as activity: net their amounts with "
+            "--refunded COLUMN"
+        )
+    return message
 
 
 # --- currencies ----------------------------------------------------------------------------

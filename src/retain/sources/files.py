@@ -83,8 +83,7 @@ def expand_paths(paths: list[str]) -> list[str]:
     return expanded
 
 
-_COMPRESSED = {".gz": ("gzip", gzip.decompress), ".bz2": ("bzip2", bz2.decompress),
-               ".xz": ("xz", lzma.decompress)}  # fmt: skip
+_COMPRESSED = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz"}
 
 
 def _zip_member(path: str) -> bytes:
@@ -100,34 +99,43 @@ def _zip_member(path: str) -> bytes:
 
 def load_bytes(path: str) -> bytes | mmap.mmap:
     """The bytes of ``path`` (``-``: stdin), decompressed, read once: a regular file is mapped
-    into memory, a pipe or stdin is read to its end."""
-    if path == "-":
-        return sys.stdin.buffer.read()
+    into memory, a pipe or stdin is read to its end. gzip, bzip2 and xz are recognised by
+    their first bytes as well as by their extension (``gzip -c f.csv | retain cohort -``)."""
+    name = "<stdin>" if path == "-" else path
+    suffix = os.path.splitext(path)[1].lower()
+    kind = "zip" if suffix == ".zip" else _COMPRESSED.get(suffix)
+    try:
+        data = sys.stdin.buffer.read() if path == "-" else _raw_bytes(path, suffix)
+        found = [k for k, magic in _MAGIC.items() if bytes(data[: len(magic)]) == magic]
+        kind = found[0] if found else kind
+        return _DECOMPRESS[kind](data) if kind in _DECOMPRESS else data
+    except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError, zipfile.BadZipFile) as exc:
+        if isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError) or not kind:
+            raise
+        detail = str(exc) or type(exc).__name__
+        raise InputError(
+            f"{name}: is not a complete {kind} file (truncated or corrupt: {detail}); "
+            "copy or export it again"
+        ) from None
+
+
+_MAGIC = {"gzip": b"\x1f\x8b", "bzip2": b"BZh", "xz": b"\xfd7zXZ\x00"}
+_DECOMPRESS = {"gzip": gzip.decompress, "bzip2": bz2.decompress, "xz": lzma.decompress}
+
+
+def _raw_bytes(path: str, suffix: str):
     try:
         info = os.stat(path)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     if stat.S_ISDIR(info.st_mode):
         raise InputError(f"{path}: is a folder; name the files in it (a glob such as {path}/*.csv)")
-    suffix = os.path.splitext(path)[1].lower()
-    try:
-        if suffix == ".zip":
-            return _zip_member(path)
-        with open(path, "rb") as handle:
-            if suffix in _COMPRESSED:
-                return _COMPRESSED[suffix][1](handle.read())
-            if stat.S_ISREG(info.st_mode) and info.st_size:
-                return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-            return handle.read()  # a pipe, a FIFO, /dev/stdin, <(...): read once, never seek
-    except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError, zipfile.BadZipFile) as exc:
-        if isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError):
-            raise
-        kind = _COMPRESSED.get(suffix, ("zip",))[0]
-        detail = str(exc) or type(exc).__name__
-        raise InputError(
-            f"{path}: is not a complete {kind} file (truncated or corrupt: {detail}); "
-            "copy or export it again"
-        ) from None
+    if suffix == ".zip":
+        return _zip_member(path)
+    with open(path, "rb") as handle:
+        if stat.S_ISREG(info.st_mode) and info.st_size:
+            return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        return handle.read()  # a pipe, a FIFO, /dev/stdin, <(...): read once, never seek
 
 
 def _chunks(data, size: int = 1 << 24):
@@ -317,7 +325,7 @@ def open_source(
     if delim == WHITESPACE:
         data, delim = _collapse_whitespace(data), "\t"
         text = _utf8_head(data) or ""
-    header, header_lines = _header(name, text or "", delim, names)
+    header, header_lines = _header(name, text or "", delim, names, kind == WHITESPACE)
     _check_quotes(name, data, delim)
     body = 0 if names is not None else _line_offset(data, header_lines)
     if not bytes(data[body : body + MAX_HEADER_BYTES]).strip():
@@ -489,7 +497,9 @@ def _normal(encoding: str) -> str:
     return "utf-8" if normal == "utf-8-sig" else normal
 
 
-def _header(name: str, text: str, delim: str, names: list[str] | None) -> tuple[list[str], int]:
+def _header(
+    name: str, text: str, delim: str, names: list[str] | None, whitespace: bool = False
+) -> tuple[list[str], int]:
     """The header's names, and how many physical lines the header row takes."""
     lines = io.StringIO(text.lstrip("\ufeff"), newline="")
     reader = csv.reader(lines, delimiter=delim)
@@ -497,11 +507,17 @@ def _header(name: str, text: str, delim: str, names: list[str] | None) -> tuple[
         first = next(reader, [])
     except csv.Error as exc:
         raise InputError(f"{name}: cannot read the header row: {exc}") from None
+    shown = (" " if delim == "\t" and whitespace else delim).join(first)
     if names is not None:
         if len(names) != len(first):
             raise InputError(
                 f"{name}: --names gives {len(names)} names, the first line has {len(first)} "
-                f"fields ({delim!r}-delimited)"
+                f"fields ({'whitespace' if whitespace else repr(delim)}-delimited)"
+            )
+        if all(re.search(r"[^\W\d_]", f) for f in first):
+            raise InputError(
+                f"{name}: the first line {shown!r} looks like a header, not data; drop --names "
+                "(the file names its own columns)"
             )
         return list(names), 0
     if len(first) <= 1 and any(d in text for d in ",;\t| ") and "\n" in text.strip():
@@ -511,7 +527,7 @@ def _header(name: str, text: str, delim: str, names: list[str] | None) -> tuple[
         )
     if _looks_like_data(first):
         raise InputError(
-            f"{name}: the first line {delim.join(first)!r} looks like data, not a header; "
+            f"{name}: the first line {shown!r} looks like data, not a header; "
             "pass --names with a name for each column (for example --names customer,date,amount)"
         )
     return first, max(reader.line_num, 1)
@@ -652,10 +668,11 @@ def _check_quotes(name: str, data, delim: str) -> None:
     except csv.Error as exc:
         if "unexpected end of data" in str(exc):
             total = text.count("\n") + (not text.endswith("\n"))
+            swallowed = f"lines {start} to {total}" if total > start else f"line {start}"
             raise InputError(
-                f"{name}: line {start} opens a quoted field that never closes, so lines "
-                f"{start} to {total} would read as one value; fix the quoting (a quote inside "
-                'a quoted field is written twice: "")'
+                f"{name}: line {start} opens a quoted field that never closes, so {swallowed} "
+                "would read as one value; fix the quoting (a quote inside a quoted field is "
+                'written twice: "")'
             ) from None
 
 
