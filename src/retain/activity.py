@@ -311,3 +311,76 @@ def merge_activity(tables: list[pd.DataFrame]) -> pd.DataFrame:
     keyed = {_keyed(t) for t in tables}
     plain = [_values(t, as_ids=len(keyed) > 1) for t in tables]
     return reduce_activity(pd.concat(plain, ignore_index=True))
+
+
+PARTITION_BITS = 4  # 16 customer partitions: a customer's rows all land in one
+
+
+def merge_partitioned(tables: list[pd.DataFrame], run=map) -> pd.DataFrame:
+    """``merge_activity``, partition by partition: when every table holds its customers as
+    int64 keys (the same id gives the same key in every batch), each table is split by the top
+    bits of the keys, and each partition is merged on its own (``run`` maps over partitions,
+    for example on a thread pool). Customers never span partitions, so the partitions' tables
+    put side by side are the merged table. Tables of customer ids merge with ``merge_activity``.
+    """
+    if not all(_keyed(t) for t in tables):
+        return merge_activity(tables)
+    shift = np.uint64(64 - PARTITION_BITS)
+    pieces = []
+    for table in tables:
+        customer = table["customer"]
+        keys = np.asarray(customer.cat.categories)[customer.cat.codes.to_numpy()]
+        part = (keys.view(np.uint64) >> shift).astype(np.int64)
+        order = np.argsort(part, kind="stable")
+        bounds = np.searchsorted(part[order], np.arange((1 << PARTITION_BITS) + 1))
+        columns = [keys, table["period"].to_numpy(np.int64), table["orders"].to_numpy(np.int64)]
+        if "revenue" in table:
+            columns.append(table["revenue"].to_numpy(np.int64))
+        pieces.append(([c[order] for c in columns], bounds))
+
+    def merge(p: int) -> list[np.ndarray]:
+        parts = [[c[b[p] : b[p + 1]] for c in cols] for cols, b in pieces]
+        return _reduce_keys(*[np.concatenate(c) for c in zip(*parts, strict=True)])
+
+    merged = list(run(merge, range(1 << PARTITION_BITS)))
+    keys = [m[0] for m in merged]
+    offsets = np.cumsum([0] + [len(k) for k in keys])
+    codes = np.concatenate([m[1] + offsets[i] for i, m in enumerate(merged)])
+    columns = {
+        "customer": pd.Categorical.from_codes(codes, np.concatenate(keys), validate=False),
+        "period": np.concatenate([m[2] for m in merged]),
+        "orders": np.concatenate([m[3] for m in merged]),
+    }
+    if "revenue" in tables[0]:
+        columns["revenue"] = np.concatenate([m[4] for m in merged])
+    return pd.DataFrame(columns)
+
+
+def _reduce_keys(keys: np.ndarray, period: np.ndarray, *sums: np.ndarray) -> list[np.ndarray]:
+    """Exact sums per (key, period) cell: the distinct keys, each cell's key code and period,
+    then each sum. One sort of (key, period) pairs; integer sums per run."""
+    if len(keys) == 0:
+        return [keys, keys, period, *(s[:0] for s in sums)]
+    codes, distinct = pd.factorize(keys)  # dense codes, so that (code, period) is one int64
+    first, span = int(period.min()), int(period.max() - period.min()) + 1
+    cell = codes.astype(np.int64) * span + (period - first)
+    row_bits = max(len(cell) - 1, 1).bit_length()
+    if (len(distinct) * span).bit_length() + row_bits <= 63:  # sort (cell, row) pairs in place
+        cell <<= row_bits
+        cell |= np.arange(len(cell))
+        cell.sort()
+        order = cell & ((1 << row_bits) - 1)
+    else:
+        order = np.argsort(cell, kind="stable")
+    keys, period = keys[order], period[order]
+    change = np.empty(len(keys), dtype=bool)
+    change[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=change[1:])
+    new_key = change.copy()
+    change[1:] |= period[1:] != period[:-1]
+    starts = np.flatnonzero(change)
+    code = np.cumsum(new_key[starts]) - 1
+    return [
+        keys[np.flatnonzero(new_key)], code, period[starts],
+        *(np.add.reduceat(s[order], starts) for s in sums),
+    ]  # fmt: skip

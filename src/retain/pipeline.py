@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from retain.activity import build_activity, merge_activity
+from retain.activity import build_activity, merge_partitioned
 from retain.cohorts import CohortStats, assign_cohorts, since_cohorts
 from retain.errors import BadRowsError, InputError, RetainError, counted
 from retain.metrics import CohortResult, cohort_grids, cohort_table
@@ -59,11 +59,9 @@ from retain.sources.files import (
 from retain.sources.layouts import LAYOUTS, detect
 
 FUTURE_SLACK = dt.timedelta(days=1)  # time zones: "today" somewhere may be tomorrow here
-# Rows per batch. None: each input in one batch, parsed on every core by pyarrow. Measured on
-# 10M rows, 1M-row batches on two threads take 1.9x as long as one batch, most of it in the
-# final merge of the batches' activity tables (benchmarks/README.md), so one batch stays the
-# default until the merge is partitioned.
-CHUNKSIZE = None
+# Rows per batch (None: each input in one batch). Measured on 10M rows with two threads:
+# 400K-1M-row batches take 0.7x the time of one batch (benchmarks/README.md).
+CHUNKSIZE = 500_000
 MAX_TOTAL = 2**62  # sum of |amounts| in 1/AMOUNT_SCALE units beyond which int64 sums may wrap
 
 
@@ -265,6 +263,7 @@ def _piece(item: Input, index: int, options: Options, reading=None, typed=True) 
     if raw.typed and any(r in found.skipped for r in BAD_ROWS):
         # the reader parsed values that are bad: read the batch as text to show them as written
         return _piece(item, index, options, None, typed=False)
+    del raw, frame  # free the batch's text before the reduction: it holds the peak memory
     transactions = window(transactions, found, settings.until, settings.last_day())
     counts.add(found)
     piece.currencies, piece.email_ids = parsed.currencies, parsed.email_ids
@@ -505,9 +504,16 @@ def activity_of(
     as_of = settings.as_of or pd.Timestamp(max(latest)).date()
     if settings.until is not None:
         as_of = min(as_of, settings.until)
-    table = tables[0] if len(tables) == 1 else merge_activity(tables)
+    table = tables[0] if len(tables) == 1 else _merge(tables, settings)
     files = sorted(files, key=_file_key)
     return Activity(table, counts, as_of, files, currency, warnings, tally)
+
+
+def _merge(tables: list[pd.DataFrame], settings: Settings) -> pd.DataFrame:
+    """The batches' activity tables merged, partition by partition on the local engine."""
+    from retain.engines import local
+
+    return merge_partitioned(tables, lambda work, jobs: local.run(work, jobs, settings.threads))
 
 
 def _file_key(info: dict):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import bz2
 import codecs
 import csv
+import functools
 import glob
 import gzip
 import io
@@ -279,6 +280,7 @@ class Source:
     has_header: bool = True
     body: int = 0
     body_line: int = 1
+    quoted: bool = True  # the text has quote characters: cut batches outside quotes
 
 
 @dataclass(frozen=True)
@@ -288,7 +290,7 @@ class Batch:
 
     start: int
     end: int
-    line: int
+    line: int | None  # None: counted when a message needs it
     last: bool
 
 
@@ -326,12 +328,13 @@ def open_source(
         data, delim = _collapse_whitespace(data), "\t"
         text = _utf8_head(data) or ""
     header, header_lines = _header(name, text or "", delim, names, kind == WHITESPACE)
-    _check_quotes(name, data, delim)
+    quotes = _check_quotes(name, data, delim)
     body = 0 if names is not None else _line_offset(data, header_lines)
     if not bytes(data[body : body + MAX_HEADER_BYTES]).strip():
         raise InputError(f"{name}: has a header but no data rows")
     source = Source(name, data, header, "csv", delim, kind, encoding, names is None, body)
     source.body_line = header_lines + 1 if names is None else 1
+    source.quoted = quotes > 0
     return source
 
 
@@ -357,19 +360,22 @@ def batches(source: Source, rows: int | None = None, keep_from: int | None = Non
     per_row = max(len(sample) / max(sample.count(b"\n"), 1), 1.0)
     target = max(int(rows * per_row), 1)
     stop = end if keep_from is None else keep_from
-    cuts, start, line = [], source.body, source.body_line
+    cuts, start, line = [], source.body, source.body_line  # later batches: lines when asked
     while True:
-        cut = _cut(data, start, min(start + target, stop), stop) if start + 1 < stop else stop
+        at = min(start + target, stop)
+        cut = _cut(data, start, at, stop, source.quoted) if start + 1 < stop else stop
         if cut >= stop:
-            cuts.append(Batch(start, end, line, True))
+            cuts.append(Batch(start, end, None if cuts else line, True))
             return cuts
-        cuts.append(Batch(start, cut, line, False))
-        line += _count(data[start:cut], b"\n")
+        cuts.append(Batch(start, cut, None, False))
         start = cut
 
 
-def _cut(data, start: int, at: int, stop: int) -> int:
+def _cut(data, start: int, at: int, stop: int, quoted: bool = True) -> int:
     """The first line end at or after ``at`` with an even number of quotes since ``start``."""
+    if not quoted:
+        found = data.find(b"\n", at, stop)
+        return stop if found < 0 else found + 1
     quotes = _count(data[start:at], b'"')
     while at < stop:
         found = data.find(b"\n", at, stop)
@@ -428,12 +434,15 @@ def read_batch(
     frame, malformed, summary_words, typed = _parse(
         source.name, data, source.delim, source.header, wanted, typed, threads
     )
+    if isinstance(source.data, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
+        _release(source.data, batch)
     if frame is None:  # not UTF-8 past the sniffed lines: decode the whole file once more
         source.encoding = fallback_encoding(source.name, source.data)
         source.data = _to_utf8(source.name, source.data, source.encoding)
         raise Reencoded
     width = len(source.header)
-    records = _Records(data, source.delim, width, batch.line, len(frame), bool(malformed))
+    line = batch.line if batch.line is not None else functools.partial(_line_at, source, batch)
+    records = _Records(data, source.delim, width, line, len(frame), bool(malformed))
     frame = _drop_empty_rows(frame, records)
     summary = min(summary, len(frame)) if batch.last else 0
     if summary:
@@ -443,6 +452,21 @@ def read_batch(
         len(malformed), [repr(t) for t in malformed[:5]], summary + summary_words, typed,
         records.lines,
     )  # fmt: skip
+
+
+def _line_at(source: Source, batch: Batch) -> int:
+    """The physical line a batch starts on: the newlines before it, counted when asked."""
+    return source.body_line + _count(source.data[source.body : batch.start], b"\n")
+
+
+def _release(data: mmap.mmap, batch: Batch) -> None:
+    """Let the kernel take back the parsed pages of a memory-mapped file: they stay in the page
+    cache, and a later look (a message's line number) maps them again."""
+    page = mmap.PAGESIZE
+    start = -(-batch.start // page) * page
+    end = batch.end // page * page if not batch.last else len(data)
+    if end > start:
+        data.madvise(mmap.MADV_DONTNEED, start, end - start)
 
 
 class Reencoded(Exception):
@@ -594,10 +618,17 @@ class _Records:
     """Physical line numbers of a batch's table positions, and the fields of chosen records,
     from the text itself (only when asked: messages and rare checks)."""
 
-    def __init__(self, data, delim: str, width: int, line: int, rows: int, skipped: bool):
+    def __init__(self, data, delim: str, width: int, line, rows: int, skipped: bool):
         self.data, self.delim, self.width = data, delim, width
-        self.line, self.rows, self.skipped = line, rows, skipped
+        self.rows, self.skipped = rows, skipped
+        self._line = line  # the first line's number, or a function that counts it
         self._simple: bool | None = None
+
+    @property
+    def line(self) -> int:
+        if callable(self._line):
+            self._line = self._line()
+        return self._line
 
     def simple(self) -> bool:
         """Whether every record is one line and no line is blank: position p is on line
@@ -655,11 +686,13 @@ def _drop_empty_rows(frame: pd.DataFrame, records: _Records) -> pd.DataFrame:
     return frame.drop(index=frame.index[blank]) if blank else frame
 
 
-def _check_quotes(name: str, data, delim: str) -> None:
+def _check_quotes(name: str, data, delim: str) -> int:
     """Refuse a quoted field that never closes: it would swallow every line after it. An odd
-    number of quote characters is the sign; the record that runs to the end tells."""
-    if _count(data, b'"') % 2 == 0:
-        return
+    number of quote characters is the sign; the record that runs to the end tells. Returns the
+    number of quote characters."""
+    quotes = _count(data, b'"')
+    if quotes % 2 == 0:
+        return quotes
     text = bytes(data).decode("utf-8", errors="replace")
     start = _last_record_start(text, delim)
     rest = text.splitlines(keepends=True)[start - 1 :]
@@ -674,6 +707,7 @@ def _check_quotes(name: str, data, delim: str) -> None:
                 "would read as one value; fix the quoting (a quote inside a quoted field is "
                 'written twice: "")'
             ) from None
+    return quotes
 
 
 def _last_record_start(text: str, delim: str) -> int:
