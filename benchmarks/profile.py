@@ -1,59 +1,76 @@
-"""Where `retain cohort FILE` spends its time, stage by stage, in one process.
+"""Where `retain cohort FILE` spends its time, stage by stage, on one thread.
 
-    python benchmarks/profile.py FILE.csv
+    python benchmarks/profile.py FILE.csv [--chunksize ROWS]
 
-Times the library's own steps in the order the command runs them: imports, reading the CSV,
-normalizing (ids, date and amount parsing), the activity reduction, cohorts and the matrix, and
-rendering. Stages are timed with time.perf_counter; run it twice and read the second.
+Times the library's own steps in the order a batch goes through them, summed over the batches:
+imports, opening the input (mapping, sniffing, the quote check, cutting batches), parsing the
+CSV (pyarrow), selecting and normalizing (ids, dates, amounts), the activity reduction, the
+partitioned merge, cohorts and the matrix, and rendering. One thread, so that the stages add up
+to the CPU time; the command itself runs the batches on every core. Run it twice and read the
+second.
 """
 
-import sys
+import argparse
 import time
 
 START = time.perf_counter()
 import pandas as pd  # noqa: E402
 
 import retain.cli  # noqa: E402, F401
-from retain.activity import build_activity  # noqa: E402
+from retain.activity import build_cells, merge_cells  # noqa: E402
 from retain.cohorts import assign_cohorts  # noqa: E402
 from retain.metrics import cohort_grids, cohort_table  # noqa: E402
-from retain.normalize import normalize  # noqa: E402
-from retain.pipeline import Settings, column_picker  # noqa: E402
+from retain.normalize import normalize, select_rows  # noqa: E402
+from retain.normalize.dates import date_evidence, decide_dates  # noqa: E402
+from retain.pipeline import CHUNKSIZE, Settings, open_input  # noqa: E402
 from retain.render import render  # noqa: E402
-from retain.sources.files import read_table  # noqa: E402
+from retain.sources.files import read_batch  # noqa: E402
 
 
-def main(path: str) -> None:
-    marks = [("start-up (imports)", time.perf_counter() - START)]
+def main(path: str, chunksize: int) -> None:
+    totals = {"start-up (imports)": time.perf_counter() - START}
 
-    def mark(stage: str, since: float) -> float:
-        now = time.perf_counter()
-        marks.append((stage, now - since))
-        return now
+    def timed(stage: str, work, *args, **kwargs):
+        start = time.perf_counter()
+        result = work(*args, **kwargs)
+        totals[stage] = totals.get(stage, 0.0) + time.perf_counter() - start
+        return result
 
-    t = time.perf_counter()
-    settings = Settings()
-    raw = read_table(path, pick=column_picker(settings, path))
-    t = mark("read CSV (pyarrow)", t)
-    columns = settings.columns(path, raw.header)
-    transactions, _, parsed = normalize(path, raw.frame, columns, today=settings.future_after())
-    t = mark(f"normalize (ids, dates: {parsed.dates}, amounts)", t)
-    activity = build_activity(transactions)
-    t = mark("activity reduction (ids -> codes, group by)", t)
-    cohorted, _ = assign_cohorts(activity)
-    as_of = pd.Timestamp(transactions["timestamp"].max()).date()
-    grids = cohort_grids(cohorted, as_of)
-    result = cohort_table(grids)
-    t = mark("cohorts and matrix", t)
-    render(result, "csv")
-    mark("render CSV", t)
-    total = sum(seconds for _, seconds in marks)
-    for stage, seconds in marks:
-        print(f"{stage:<55} {seconds:7.3f} s {seconds / total:6.1%}")
-    print(
-        f"{'total':<55} {total:7.3f} s  ({len(raw.frame):,} rows, {len(activity):,} activity rows)"
-    )
+    settings = Settings(chunksize=chunksize)
+    item = timed("open input, cut batches", open_input, path, settings, chunksize)
+    tables, rows, latest = [], 0, []
+    for batch in item.batches:
+        raw = timed("parse CSV (pyarrow, one thread)", read_batch, item.source, batch,
+                    item.wanted, threads=False, summary=item.summary)  # fmt: skip
+        rows += len(raw.frame)
+        frame, _, _ = timed("select rows", select_rows, raw.frame, item.plan, raw_counts())
+        reading = timed("date evidence and reading", lambda f: decide_dates(
+            date_evidence(f[item.plan.columns.date]), settings.dates), frame)  # fmt: skip
+        transactions, _, _ = timed("normalize (ids, dates, amounts)", normalize, path, frame,
+                                   item.plan, reading, today=settings.future_after())  # fmt: skip
+        latest.append(transactions["timestamp"].max())
+        tables.append(timed("cells per batch (keys, reduction)", build_cells, transactions))
+    activity = timed("partitioned merge", merge_cells, tables)
+    cohorted, _ = timed("cohorts", assign_cohorts, activity)
+    grids = timed("grids", cohort_grids, cohorted, pd.Timestamp(max(latest)).date())
+    result = timed("matrix", cohort_table, grids)
+    timed("render CSV", render, result, "csv")
+    total = sum(totals.values())
+    for stage, seconds in totals.items():
+        print(f"{stage:<45} {seconds:7.3f} s {seconds / total:6.1%}")
+    print(f"{'total':<45} {total:7.3f} s  ({rows:,} rows in {len(item.batches)} batches, "
+          f"{len(activity):,} activity rows)")  # fmt: skip
+
+
+def raw_counts():
+    from retain.ledger import RowCounts
+
+    return RowCounts()
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("path")
+    parser.add_argument("--chunksize", type=int, default=CHUNKSIZE)
+    options = parser.parse_args()
+    main(options.path, options.chunksize)

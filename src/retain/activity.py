@@ -12,6 +12,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -316,49 +317,86 @@ def merge_activity(tables: list[pd.DataFrame]) -> pd.DataFrame:
 PARTITION_BITS = 4  # 16 customer partitions: a customer's rows all land in one
 
 
-def merge_partitioned(tables: list[pd.DataFrame], run=map) -> pd.DataFrame:
-    """``merge_activity``, partition by partition: when every table holds its customers as
-    int64 keys (the same id gives the same key in every batch), each table is split by the top
-    bits of the keys, and each partition is merged on its own (``run`` maps over partitions,
-    for example on a thread pool). Customers never span partitions, so the partitions' tables
-    put side by side are the merged table. Tables of customer ids merge with ``merge_activity``.
-    """
-    if not all(_keyed(t) for t in tables):
-        return merge_activity(tables)
-    shift = np.uint64(64 - PARTITION_BITS)
-    pieces = []
-    for table in tables:
-        customer = table["customer"]
-        keys = np.asarray(customer.cat.categories)[customer.cat.codes.to_numpy()]
-        part = (keys.view(np.uint64) >> shift).astype(np.int64)
-        order = np.argsort(part, kind="stable")
-        bounds = np.searchsorted(part[order], np.arange((1 << PARTITION_BITS) + 1))
-        columns = [keys, table["period"].to_numpy(np.int64), table["orders"].to_numpy(np.int64)]
-        if "revenue" in table:
-            columns.append(table["revenue"].to_numpy(np.int64))
-        pieces.append(([c[order] for c in columns], bounds))
+@dataclass
+class Cells:
+    """Sums per (customer, period) cell of a batch whose ids are all short ASCII: the int64 key
+    of each cell's customer (the same id gives the same key in every batch and file), its
+    period, orders and revenue (None without amounts). Cells of batches merge exactly with
+    ``merge_cells``."""
+
+    keys: np.ndarray
+    period: np.ndarray
+    orders: np.ndarray
+    revenue: np.ndarray | None
+    bounds: np.ndarray | None = None  # cells sorted by partition: where each partition starts
+
+    def __post_init__(self):
+        if self.bounds is None:  # sort the cells by partition, in the worker that made them
+            part = (self.keys.view(np.uint64) >> np.uint64(64 - PARTITION_BITS)).astype(np.int64)
+            order = np.argsort(part, kind="stable")
+            for name in ("keys", "period", "orders", "revenue"):
+                if getattr(self, name) is not None:
+                    setattr(self, name, getattr(self, name)[order])
+            self.bounds = np.searchsorted(part[order], np.arange((1 << PARTITION_BITS) + 1))
+
+    def table(self) -> pd.DataFrame:
+        """The activity table of these cells (customers as categorical int64 keys)."""
+        return merge_cells([self])
+
+
+def build_cells(
+    transactions: pd.DataFrame, period: str = "month", week_start: str = "monday"
+) -> Cells | None:
+    """The cells of a batch of transactions (METRICS.md, Input: ``orders`` are rows with amount
+    >= 0, or every row without amounts; ``revenue`` the net sum), or None when an id is not
+    short ASCII (then ``build_activity`` holds the ids themselves)."""
+    ids = pa.array(transactions["customer"], type=pa.string())
+    if isinstance(ids, pa.ChunkedArray):
+        ids = ids.combine_chunks()
+    keys = customer_keys(ids)
+    if keys is None:
+        return None
+    periods = period_ordinals(transactions["timestamp"], period, week_start)
+    sums = [np.ones(len(transactions), dtype=np.int64)]
+    if "amount" in transactions:
+        revenue = transactions["amount"].to_numpy(dtype=np.int64)
+        sums = [(revenue >= 0).astype(np.int64), revenue]
+    distinct, code, cell_period, *totals = _reduce_keys(keys, periods, *sums)
+    return Cells(distinct[code], cell_period, totals[0], totals[1] if len(totals) > 1 else None)
+
+
+def merge_cells(cells: list[Cells], run=map) -> pd.DataFrame:
+    """The activity table of the union of the batches of ``cells`` (exact, any grouping),
+    partition by partition: each batch's cells split by the top bits of their keys, and each
+    partition merged on its own (``run`` maps over partitions, for example on a thread pool).
+    Customers never span partitions, so the partitions put side by side are the whole table."""
+    revenue = cells[0].revenue is not None
 
     def merge(p: int) -> list[np.ndarray]:
-        parts = [[c[b[p] : b[p + 1]] for c in cols] for cols, b in pieces]
+        parts = []
+        for batch in cells:
+            start, end = batch.bounds[p], batch.bounds[p + 1]
+            columns = [batch.keys, batch.period, batch.orders] + [batch.revenue] * revenue
+            parts.append([c[start:end] for c in columns])
         return _reduce_keys(*[np.concatenate(c) for c in zip(*parts, strict=True)])
 
     merged = list(run(merge, range(1 << PARTITION_BITS)))
-    keys = [m[0] for m in merged]
-    offsets = np.cumsum([0] + [len(k) for k in keys])
+    offsets = np.cumsum([0] + [len(m[0]) for m in merged])
     codes = np.concatenate([m[1] + offsets[i] for i, m in enumerate(merged)])
+    categories = np.concatenate([m[0] for m in merged])
     columns = {
-        "customer": pd.Categorical.from_codes(codes, np.concatenate(keys), validate=False),
+        "customer": pd.Categorical.from_codes(codes, categories, validate=False),
         "period": np.concatenate([m[2] for m in merged]),
         "orders": np.concatenate([m[3] for m in merged]),
     }
-    if "revenue" in tables[0]:
+    if revenue:
         columns["revenue"] = np.concatenate([m[4] for m in merged])
     return pd.DataFrame(columns)
 
 
 def _reduce_keys(keys: np.ndarray, period: np.ndarray, *sums: np.ndarray) -> list[np.ndarray]:
     """Exact sums per (key, period) cell: the distinct keys, each cell's key code and period,
-    then each sum. One sort of (key, period) pairs; integer sums per run."""
+    then each sum. One sort of packed (cell, row) pairs; integer sums per run."""
     if len(keys) == 0:
         return [keys, keys, period, *(s[:0] for s in sums)]
     codes, distinct = pd.factorize(keys)  # dense codes, so that (code, period) is one int64
@@ -368,7 +406,7 @@ def _reduce_keys(keys: np.ndarray, period: np.ndarray, *sums: np.ndarray) -> lis
     if (len(distinct) * span).bit_length() + row_bits <= 63:  # sort (cell, row) pairs in place
         cell <<= row_bits
         cell |= np.arange(len(cell))
-        cell.sort()
+        sort_in_place(cell)
         order = cell & ((1 << row_bits) - 1)
     else:
         order = np.argsort(cell, kind="stable")

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from retain.activity import build_activity, merge_partitioned
+from retain.activity import Cells, build_activity, build_cells, merge_activity, merge_cells
 from retain.cohorts import CohortStats, assign_cohorts, since_cohorts
 from retain.errors import BadRowsError, InputError, RetainError, counted
 from retain.metrics import CohortResult, cohort_grids, cohort_table
@@ -280,7 +280,9 @@ def _piece(item: Input, index: int, options: Options, reading=None, typed=True) 
         if options.hashes:
             hashed = pd.util.hash_pandas_object(transactions, index=False).to_numpy()
             piece.hashes = np.unique(hashed)
-        piece.activity = build_activity(transactions, settings.period, settings.week_start)
+        piece.activity = build_cells(
+            transactions, settings.period, settings.week_start
+        ) or build_activity(transactions, settings.period, settings.week_start)
     return piece
 
 
@@ -504,16 +506,21 @@ def activity_of(
     as_of = settings.as_of or pd.Timestamp(max(latest)).date()
     if settings.until is not None:
         as_of = min(as_of, settings.until)
-    table = tables[0] if len(tables) == 1 else _merge(tables, settings)
+    table = _merge(tables, settings)
     files = sorted(files, key=_file_key)
     return Activity(table, counts, as_of, files, currency, warnings, tally)
 
 
-def _merge(tables: list[pd.DataFrame], settings: Settings) -> pd.DataFrame:
-    """The batches' activity tables merged, partition by partition on the local engine."""
+def _merge(tables: list, settings: Settings) -> pd.DataFrame:
+    """The batches' cells (or activity tables, where ids are not short ASCII) merged: cells
+    partition by partition on the local engine."""
     from retain.engines import local
 
-    return merge_partitioned(tables, lambda work, jobs: local.run(work, jobs, settings.threads))
+    if all(isinstance(t, Cells) for t in tables):
+        return merge_cells(tables, lambda work, jobs: local.run(work, jobs, settings.threads))
+    if len(tables) == 1:
+        return tables[0]
+    return merge_activity([t.table() if isinstance(t, Cells) else t for t in tables])
 
 
 def _file_key(info: dict):
