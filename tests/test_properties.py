@@ -209,3 +209,32 @@ def test_messy_exports_split_and_shuffled_give_the_same_bytes(rows, random, day_
         split = CliRunner().invoke(cli, [*args[:1], *paths, *args[1:], "--chunksize", size])
     assert (expected.exit_code, split.exit_code) == (0, 0), expected.stderr + split.stderr
     assert split.stdout == expected.stdout
+
+
+@settings(max_examples=60, deadline=None)
+@given(tables, st.randoms(use_true_random=False), PERIODS)
+def test_cells_of_batches_merge_into_the_activity_of_the_whole(table, random, period):
+    """Any cut of the rows into batches, reduced to cells and merged partition by partition,
+    gives the activity table of the whole (short ids as int64 keys; other ids have no cells)."""
+    from retain.activity import build_cells, decode_keys, merge_cells
+
+    frame = frame_activity(table, Settings(period=period))  # the reference, from all rows
+    rows = table.assign(
+        customer=table["customer"], timestamp=pd.to_datetime(table["date"]),
+        amount=(table["amount"] * AMOUNT_SCALE).round().astype("int64"),
+    )[["customer", "timestamp", "amount"]]  # fmt: skip
+    cuts = (
+        sorted(random.sample(range(1, len(rows)), min(3, len(rows) - 1))) if len(rows) > 1 else []
+    )
+    edges = [0, *cuts, len(rows)]
+    batches = [rows.iloc[a:b] for a, b in zip(edges, edges[1:], strict=False) if b > a]
+    cells = [build_cells(b, period) for b in batches]
+    if any(c is None for c in cells):  # ids that are not short ASCII: kept as ids instead
+        assert any(len(i.encode()) > 8 or not i.isascii() for i in table["customer"])
+        return
+    merged = merge_cells(cells)
+    merged = merged.assign(customer=pd.Categorical(decode_keys(np.asarray(
+        merged["customer"].cat.categories))[merged["customer"].cat.codes]))  # fmt: skip
+    whole = frame.table.assign(customer=pd.Categorical(decode_keys(np.asarray(
+        frame.table["customer"].cat.categories))[frame.table["customer"].cat.codes]))  # fmt: skip
+    pd.testing.assert_frame_equal(rows_of(merged), rows_of(whole))
