@@ -34,3 +34,29 @@ def test_inspect_at_every_batch_size(run):
     path = EXPORTS / "excel_orders.csv"
     whole = run("inspect", path, "--format", "json")
     assert run("inspect", path, "--format", "json", "--chunksize", "1").stdout == whole.stdout
+
+
+def test_progress_hears_of_every_batch(tmp_path):
+    from retain.pipeline import Settings, read_activity
+
+    path = tmp_path / "o.csv"
+    path.write_text(
+        "customer,date,amount\n"
+        + "".join(f"c{i % 7},2024-01-{i % 28 + 1:02d},1\n" for i in range(100))
+    )
+    calls = []
+    read_activity([str(path)], Settings(chunksize=10), lambda *a: calls.append(a))
+    assert len(calls) >= 10
+    assert [c[0] for c in calls] == sorted(c[0] for c in calls)  # bytes done only grow
+    assert calls[-1][0] == calls[-1][1] - len("customer,date,amount\n")  # every byte of the body
+    assert calls[-1][2] == 100  # every row
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(run):
+    result = run(
+        "cohort", EXPORTS / "excel_orders.csv", "--as-of", "2024-03-31", "--chunksize", "5"
+    )
+    assert (
+        result.stderr
+        == "retain: skipped 1 of 60 rows: 1 with a spreadsheet summary row (Total, ...)\n"
+    )

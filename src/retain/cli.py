@@ -6,6 +6,7 @@ flag values are usage errors (exit 2); Ctrl-C exits 130. pandas loads only when 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import os
@@ -195,6 +196,26 @@ def _paths(files, output=None) -> list[str]:
     return paths
 
 
+@contextlib.contextmanager
+def _progress():
+    """A progress bar on stderr while the inputs are read (bytes, rows, rate), when stderr is a
+    terminal; nothing otherwise, so cron jobs and pipes see no bar."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=0, unit="B", unit_scale=True, unit_divisor=1024, leave=False,
+              desc="reading", file=sys.stderr) as bar:  # fmt: skip
+
+        def update(done: int, total: int, rows: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+            bar.set_postfix_str(f"{rows:,} rows", refresh=False)
+
+        yield update
+
+
 def _emit(text: str, output: str | None) -> None:
     from retain.output import write_atomic
 
@@ -257,7 +278,8 @@ def cohort(files, metric, counts, fmt, output, **options):
         raise click.BadParameter("--counts goes with --metric retention or churn",
                                  param_hint="--counts")  # fmt: skip
     settings = _settings(options)
-    activity = read_activity(_paths(files, output), settings)
+    with _progress() as progress:
+        activity = read_activity(_paths(files, output), settings, progress)
     result, stats = cohorts_of(activity, settings, metric, counts)
     for message in run_messages(activity):
         click.echo(f"retain: {message}", err=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -62,7 +63,10 @@ FUTURE_SLACK = dt.timedelta(days=1)  # time zones: "today" somewhere may be tomo
 # Rows per batch (None: each input in one batch). Measured on 10M rows with two threads:
 # 400K-1M-row batches take 0.7x the time of one batch (benchmarks/README.md).
 CHUNKSIZE = 500_000
-MAX_TOTAL = 2**62  # sum of |amounts| in 1/AMOUNT_SCALE units beyond which int64 sums may wrap
+MAX_TOTAL = 2**62
+Progress = Callable[
+    [int, int, int], None
+]  # sum of |amounts| in 1/AMOUNT_SCALE units beyond which int64 sums may wrap
 
 
 @dataclass(frozen=True)
@@ -296,13 +300,18 @@ def _redo(piece: Piece, reading: DateReading) -> bool:
 
 
 def read_pieces(
-    paths: list[str], settings: Settings, find_duplicates: bool = False, tally: bool = False
+    paths: list[str],
+    settings: Settings,
+    find_duplicates: bool = False,
+    tally: bool = False,
+    progress: Progress | None = None,
 ) -> tuple[list[Input], list[list[Piece]], list[DateReading]]:
     """Every input opened once, cut into batches, and each batch reduced on the local engine.
 
     Parsing decisions are made per input, never per batch: a batch whose own dates read
     otherwise than its input's (decided from every value; the order of slash dates from every
-    input) is read again with the input's reading, so batch boundaries change nothing."""
+    input) is read again with the input's reading, so batch boundaries change nothing.
+    ``progress(done, total, rows)`` hears of each batch done: bytes of all inputs, rows read."""
     from retain.engines import local
 
     every = settings.dedupe or find_duplicates
@@ -316,9 +325,20 @@ def read_pieces(
     def work(job, reading=None):
         return _piece(inputs[job[0]], job[1], options, reading)
 
+    def reported(pieces):
+        total = sum(len(item.source.data or b"") for item in inputs)
+        done = rows = 0
+        for (k, i), piece in zip(jobs, pieces, strict=True):
+            batch = inputs[k].batches[i]
+            done += batch.end - batch.start if batch else 0
+            rows += piece.counts.read
+            progress(done, total, rows)
+            yield piece
+
     while True:
         try:
-            done = list(local.run(work, jobs, settings.threads))
+            results = local.run(work, jobs, settings.threads)
+            done = list(reported(results) if progress else results)
             break
         except Reencoded:  # an input was not UTF-8 after all: it was decoded again; cut again
             for item in inputs:
@@ -592,9 +612,12 @@ def cohort_meta(activity: Activity, stats: CohortStats) -> dict:
     }
 
 
-def read_activity(paths: list[str], settings: Settings = Settings()) -> Activity:
-    """Read every file (``-`` is stdin) once and reduce it to one activity table."""
-    return activity_of(*read_pieces(paths, settings), settings)
+def read_activity(
+    paths: list[str], settings: Settings = Settings(), progress: Progress | None = None
+) -> Activity:
+    """Read every file (``-`` is stdin) once and reduce it to one activity table;
+    ``progress(done_bytes, total_bytes, rows)`` hears of each batch."""
+    return activity_of(*read_pieces(paths, settings, progress=progress), settings)
 
 
 def inspect_files(paths: list[str], settings: Settings) -> dict:
