@@ -9,8 +9,6 @@ latest date; prints retain's CSV layout (`cohort,customers,0,1,...`, fractions, 
 
 import sys
 
-import duckdb
-
 QUERY = """
 WITH rows AS (
     SELECT customer_id, order_date, amount FROM read_csv(?, header = true,
@@ -37,7 +35,13 @@ def month_index(label: str) -> int:
 
 
 def main(path: str) -> None:
-    rows = duckdb.execute(QUERY, [path]).fetchall()
+    import duckdb
+
+    print_matrix(duckdb.execute(QUERY, [path]).fetchall())
+
+
+def print_matrix(rows: list[tuple]) -> None:
+    """Rows of (cohort label, offset k, customers, width - 1) as retain's CSV."""
     width = rows[0][3] + 1  # offsets from the first cohort to the last month
     counts: dict[str, dict[int, int]] = {}
     for cohort, k, customers, _ in rows:

@@ -5,7 +5,8 @@
 Customers are acquired over 24 months with 5% monthly growth; each returns in a later month with
 a personal loyalty that decays with time; an active month has 1 to several orders (1 + Poisson);
 amounts are lognormal around a personal spend level; about 1% of orders are refunded later.
-Columns: customer_id (text like C0001234), order_date (YYYY-MM-DD), amount (2 decimals).
+Columns: customer_id (text like C0001234, or with --ids emails unordered addresses like
+3f9a1c2b7d4e@shop.example), order_date (YYYY-MM-DD), amount (2 decimals).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ START = np.datetime64("2023-01", "M")
 ROWS_PER_CUSTOMER = 5.0  # what the model below yields on average, to size the population
 
 
-def transactions(rows: int, seed: int) -> pa.Table:
+def transactions(rows: int, seed: int, ids: str = "numbered") -> pa.Table:
     rng = np.random.default_rng(seed)
     customers = int(rows / ROWS_PER_CUSTOMER * 1.15) + 10
     growth = 1.05 ** np.arange(MONTHS)
@@ -54,9 +55,15 @@ def transactions(rows: int, seed: int) -> pa.Table:
     keep = np.sort(rng.choice(who.size, size=rows, replace=False))
     order = np.lexsort((who[keep], day[keep]))  # exports come sorted by date
     who, day, amount = who[keep][order], day[keep][order], amount[keep][order]
-    ids = pc.utf8_lpad(pa.array(who + 1).cast(pa.string()), 7, "0")
+    if ids == "emails":  # a one-to-one scramble of the customer number, as 12 hex digits
+        scrambled = ((who + 1).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(16)
+        names = pa.array(np.char.mod("%012x", scrambled.astype(np.int64)))
+        customer = pc.binary_join_element_wise(names, "@shop.example", "")
+    else:
+        numbers = pc.utf8_lpad(pa.array(who + 1).cast(pa.string()), 7, "0")
+        customer = pc.binary_join_element_wise("C", numbers, "")
     return pa.table({
-        "customer_id": pc.binary_join_element_wise("C", ids, ""),
+        "customer_id": customer,
         "order_date": pa.array(day, pa.date32()),
         "amount": pa.array(amount),
     })  # fmt: skip
@@ -67,8 +74,9 @@ def main() -> None:
     parser.add_argument("rows", type=int)
     parser.add_argument("out")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--ids", choices=("numbered", "emails"), default="numbered")
     args = parser.parse_args()
-    table = transactions(args.rows, args.seed)
+    table = transactions(args.rows, args.seed, args.ids)
     options = pacsv.WriteOptions(include_header=False, quoting_style="none", batch_size=1 << 20)
     with pa.OSFile(args.out, "wb") as out:
         out.write(",".join(table.column_names).encode() + b"\n")
