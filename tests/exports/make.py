@@ -882,6 +882,15 @@ def count(orders: list[Order], reason: str) -> int:
     return sum(1 for o in orders if o.exclusion == reason)
 
 
+def excluded_statuses(orders) -> dict[str, int]:
+    """How many orders each status that moved no money left out."""
+    found: dict[str, int] = {}
+    for o in orders:
+        if not o.kept:
+            found[o.status] = found.get(o.status, 0) + 1
+    return found
+
+
 def main() -> None:
     report: list[str] = []
 
@@ -939,10 +948,7 @@ def main() -> None:
         1 for o in orders
         if o.kept and month_index(o.when - timedelta(hours=int(us_eastern_offset(o.when)[:3]))) != month_index(o.when)
     )  # fmt: skip
-    st: dict[str, int] = {}
-    for o in orders:
-        if not o.kept:
-            st[o.status] = st.get(o.status, 0) + 1
+    st = excluded_statuses(orders)
     section(
         "shopify_orders", orders, lambda o: o.extra["email"].lower(), months, "",
         [f"data rows: {n_rows} ({len(orders)} orders, one row per line item, newest order first)",
@@ -958,10 +964,7 @@ def main() -> None:
     months = span("2024-02", "2024-08")
     orders = woo_orders(random.Random(404), months)
     n = woo_write(orders, HERE / "woocommerce_orders.csv")
-    st = {}
-    for o in orders:
-        if not o.kept:
-            st[o.status] = st.get(o.status, 0) + 1
+    st = excluded_statuses(orders)
     section(
         "woocommerce_orders", orders, lambda o: o.extra["email"].lower(), months, "",
         [f"data rows: {n} (one row per order)",
@@ -974,10 +977,7 @@ def main() -> None:
     months = span("2024-01", "2024-06")
     orders = taobao_orders(random.Random(505), months)
     n = taobao_write(orders, HERE / "taobao_orders.csv")
-    st = {}
-    for o in orders:
-        if not o.kept:
-            st[o.status] = st.get(o.status, 0) + 1
+    st = excluded_statuses(orders)
     section(
         "taobao_orders", orders, lambda o: o.customer, months, " --encoding gbk",
         [f"data rows: {n} (one row per order; GBK, CRLF)",
