@@ -19,6 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from retain.errors import RetainError
+
 PERIODS = ("day", "week", "month", "quarter", "year")
 WEEK_STARTS = ("monday", "sunday")
 # 1970-01-01 was a Thursday: day 0 is 3 days after a Monday, 4 after a Sunday.
@@ -328,16 +330,31 @@ class Cells:
     period: np.ndarray
     orders: np.ndarray
     revenue: np.ndarray | None
+    # where keys are hashes of longer ids: the batch's distinct keys and their ids
+    names: tuple[np.ndarray, pa.Array] | None = None
     bounds: np.ndarray | None = None  # cells sorted by partition: where each partition starts
+    name_bounds: np.ndarray | None = None
 
     def __post_init__(self):
-        if self.bounds is None:  # sort the cells by partition, in the worker that made them
-            part = (self.keys.view(np.uint64) >> np.uint64(64 - PARTITION_BITS)).astype(np.int64)
-            order = np.argsort(part, kind="stable")
+        if self.bounds is None:  # sort by partition, in the worker that made the cells
+            order, self.bounds = _by_partition(self.keys)
             for name in ("keys", "period", "orders", "revenue"):
                 if getattr(self, name) is not None:
                     setattr(self, name, getattr(self, name)[order])
-            self.bounds = np.searchsorted(part[order], np.arange((1 << PARTITION_BITS) + 1))
+            if self.names is not None:
+                order, self.name_bounds = _by_partition(self.names[0])
+                self.names = (self.names[0][order], self.names[1].take(pa.array(order)))
+
+    def hashed(self) -> Cells:
+        """These cells keyed by the hashes of their ids (for merging with cells of longer
+        ids), where they are keyed by short-id keys."""
+        if self.names is not None:
+            return self
+        distinct = np.unique(self.keys)
+        ids = pa.array(decode_keys(distinct), pa.string())
+        hashes = hash_ids(ids)
+        keys = hashes[np.searchsorted(distinct, self.keys)]
+        return Cells(keys, self.period, self.orders, self.revenue, (hashes, ids))
 
     def table(self) -> pd.DataFrame:
         """The activity table of these cells (customers as categorical int64 keys)."""
@@ -353,16 +370,21 @@ def build_cells(
     ids = pa.array(transactions["customer"], type=pa.string())
     if isinstance(ids, pa.ChunkedArray):
         ids = ids.combine_chunks()
-    keys = customer_keys(ids)
-    if keys is None:
-        return None
+    keys, names = customer_keys(ids), None
+    if keys is None:  # longer ids: keyed by a 64-bit hash of each, checked to tell them apart
+        encoded = pc.dictionary_encode(ids)
+        hashes = hash_ids(encoded.dictionary)
+        if len(np.unique(hashes)) < len(hashes):
+            return None
+        keys, names = hashes[encoded.indices.to_numpy()], (hashes, encoded.dictionary)
     periods = period_ordinals(transactions["timestamp"], period, week_start)
     sums = [np.ones(len(transactions), dtype=np.int64)]
     if "amount" in transactions:
         revenue = transactions["amount"].to_numpy(dtype=np.int64)
         sums = [(revenue >= 0).astype(np.int64), revenue]
     distinct, code, cell_period, *totals = _reduce_keys(keys, periods, *sums)
-    return Cells(distinct[code], cell_period, totals[0], totals[1] if len(totals) > 1 else None)
+    revenue = totals[1] if len(totals) > 1 else None
+    return Cells(distinct[code], cell_period, totals[0], revenue, names)
 
 
 def merge_cells(cells: list[Cells], run=map) -> pd.DataFrame:
@@ -371,6 +393,9 @@ def merge_cells(cells: list[Cells], run=map) -> pd.DataFrame:
     partition merged on its own (``run`` maps over partitions, for example on a thread pool).
     Customers never span partitions, so the partitions put side by side are the whole table."""
     revenue = cells[0].revenue is not None
+    hashed = any(c.names is not None for c in cells)
+    if hashed:
+        cells = [c.hashed() for c in cells]
 
     def merge(p: int) -> list[np.ndarray]:
         parts = []
@@ -378,7 +403,10 @@ def merge_cells(cells: list[Cells], run=map) -> pd.DataFrame:
             start, end = batch.bounds[p], batch.bounds[p + 1]
             columns = [batch.keys, batch.period, batch.orders] + [batch.revenue] * revenue
             parts.append([c[start:end] for c in columns])
-        return _reduce_keys(*[np.concatenate(c) for c in zip(*parts, strict=True)])
+        merged = _reduce_keys(*[np.concatenate(c) for c in zip(*parts, strict=True)])
+        if hashed:  # the partition's customers as ids
+            merged[0] = _names(cells, p, merged[0])
+        return merged
 
     merged = list(run(merge, range(1 << PARTITION_BITS)))
     offsets = np.cumsum([0] + [len(m[0]) for m in merged])
@@ -392,6 +420,68 @@ def merge_cells(cells: list[Cells], run=map) -> pd.DataFrame:
     if revenue:
         columns["revenue"] = np.concatenate([m[4] for m in merged])
     return pd.DataFrame(columns)
+
+
+def _by_partition(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The order that sorts keys by partition (the keys' top bits), and where each starts."""
+    part = (keys.view(np.uint64) >> np.uint64(64 - PARTITION_BITS)).astype(np.int64)
+    order = np.argsort(part, kind="stable")
+    return order, np.searchsorted(part[order], np.arange((1 << PARTITION_BITS) + 1))
+
+
+def _names(cells: list[Cells], p: int, keys: np.ndarray) -> np.ndarray:
+    """The ids of partition ``p``'s distinct ``keys`` (hashes), from the batches' names; two
+    different ids with one hash are an error, never one customer."""
+    hashes = np.concatenate([c.names[0][c.name_bounds[p] : c.name_bounds[p + 1]] for c in cells])
+    ids = pa.concat_arrays(
+        [c.names[1].slice(c.name_bounds[p], c.name_bounds[p + 1] - c.name_bounds[p]) for c in cells]
+    )
+    order = np.argsort(hashes, kind="stable")
+    hashes, ids = hashes[order], ids.take(pa.array(order))
+    same = np.flatnonzero(hashes[1:] == hashes[:-1])
+    if len(same):
+        first, second = ids.take(pa.array(same)), ids.take(pa.array(same + 1))
+        differ = np.flatnonzero(pc.not_equal(first, second).to_numpy(zero_copy_only=False))
+        if len(differ):
+            a, b = first[int(differ[0])].as_py(), second[int(differ[0])].as_py()
+            raise RetainError(
+                f"customer ids {a!r} and {b!r} have the same 64-bit hash, so one pass cannot "
+                "tell them apart; rerun with --chunksize larger than the input, and report it"
+            )
+    keep = np.ones(len(hashes), dtype=bool)
+    keep[same + 1] = False
+    unique_hashes, unique_ids = hashes[keep], ids.filter(pa.array(keep))
+    found = unique_ids.take(pa.array(np.searchsorted(unique_hashes, keys)))
+    return found.to_numpy(zero_copy_only=False)
+
+
+_M1, _M2, _M3 = (np.uint64(c) for c in (0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB))
+
+
+def hash_ids(ids: pa.Array) -> np.ndarray:
+    """A 64-bit hash (int64) of each id's bytes: the bytes in 8-byte words, each mixed in by a
+    multiply and a shift (the splitmix64 steps), the length first. Ids of one length are hashed
+    together, so that no id is copied more than once."""
+    lengths = pc.binary_length(ids).to_numpy(zero_copy_only=False)
+    out = np.empty(len(ids), dtype=np.uint64)
+    for length in np.unique(lengths):
+        rows = np.flatnonzero(lengths == length)
+        same = ids if len(rows) == len(ids) else ids.take(pa.array(rows))
+        offsets = np.frombuffer(same.buffers()[1], np.int32, len(same) + 1, same.offset)
+        text = np.frombuffer(same.buffers()[2], np.uint8)[offsets[0] : offsets[-1]]
+        words = np.zeros((len(same), max(-(-int(length) // 8), 1) * 8), dtype=np.uint8)
+        words[:, : int(length)] = text.reshape(len(same), int(length))
+        words = words.view(np.uint64)
+        h = np.full(len(same), np.uint64(int(length) * 0x9E3779B97F4A7C15 % (1 << 64)))
+        with np.errstate(over="ignore"):
+            for j in range(words.shape[1]):
+                h ^= words[:, j]
+                h *= _M2
+                h ^= h >> np.uint64(31)
+            h *= _M3
+            h ^= h >> np.uint64(29)
+        out[rows] = h
+    return out.view(np.int64)
 
 
 def _reduce_keys(keys: np.ndarray, period: np.ndarray, *sums: np.ndarray) -> list[np.ndarray]:

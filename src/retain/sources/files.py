@@ -372,7 +372,9 @@ def batches(source: Source, rows: int | None = None, keep_from: int | None = Non
 
 
 def _cut(data, start: int, at: int, stop: int, quoted: bool = True) -> int:
-    """The first line end at or after ``at`` with an even number of quotes since ``start``."""
+    """The first line start at or after ``at`` (just after a newline) with an even number of
+    quotes since ``start``."""
+    at = max(at - 1, start)  # a newline just before ``at`` ends a line there
     if not quoted:
         found = data.find(b"\n", at, stop)
         return stop if found < 0 else found + 1
