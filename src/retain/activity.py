@@ -411,15 +411,29 @@ def merge_cells(cells: list[Cells], run=map) -> pd.DataFrame:
     merged = list(run(merge, range(1 << PARTITION_BITS)))
     offsets = np.cumsum([0] + [len(m[0]) for m in merged])
     codes = np.concatenate([m[1] + offsets[i] for i, m in enumerate(merged)])
-    categories = np.concatenate([m[0] for m in merged])
+    if hashed:  # ids, as Arrow strings: never one Python object per customer
+        ids = pa.chunked_array([m[0] for m in merged], pa.string())
+        categories = pd.Index(pd.arrays.ArrowStringArray(ids))
+    else:
+        categories = pd.Index(np.concatenate([m[0] for m in merged]))
     columns = {
-        "customer": pd.Categorical.from_codes(codes, categories, validate=False),
+        "customer": _categorical(codes, categories),
         "period": np.concatenate([m[2] for m in merged]),
         "orders": np.concatenate([m[3] for m in merged]),
     }
     if revenue:
         columns["revenue"] = np.concatenate([m[4] for m in merged])
     return pd.DataFrame(columns)
+
+
+def _categorical(codes: np.ndarray, categories: pd.Index) -> pd.Categorical:
+    """Codes over categories that are distinct by construction (keys or ids of disjoint
+    partitions): the uniqueness check that ``from_codes`` makes is skipped where pandas allows."""
+    try:
+        dtype = pd.CategoricalDtype._from_fastpath(categories, False)
+    except AttributeError:  # a pandas without the fast path: checked, and correct all the same
+        dtype = pd.CategoricalDtype(categories)
+    return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
 
 
 def _by_partition(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -436,7 +450,7 @@ def _names(cells: list[Cells], p: int, keys: np.ndarray) -> np.ndarray:
     ids = pa.concat_arrays(
         [c.names[1].slice(c.name_bounds[p], c.name_bounds[p + 1] - c.name_bounds[p]) for c in cells]
     )
-    order = np.argsort(hashes, kind="stable")
+    order = np.argsort(hashes)
     hashes, ids = hashes[order], ids.take(pa.array(order))
     same = np.flatnonzero(hashes[1:] == hashes[:-1])
     if len(same):
@@ -451,8 +465,7 @@ def _names(cells: list[Cells], p: int, keys: np.ndarray) -> np.ndarray:
     keep = np.ones(len(hashes), dtype=bool)
     keep[same + 1] = False
     unique_hashes, unique_ids = hashes[keep], ids.filter(pa.array(keep))
-    found = unique_ids.take(pa.array(np.searchsorted(unique_hashes, keys)))
-    return found.to_numpy(zero_copy_only=False)
+    return unique_ids.take(pa.array(np.searchsorted(unique_hashes, keys)))
 
 
 _M1, _M2, _M3 = (np.uint64(c) for c in (0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB))
