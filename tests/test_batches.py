@@ -1,6 +1,7 @@
 """Batch boundaries change nothing: every fixture, messy ones included, gives the same bytes on
 stdout and stderr (or the same error) at every batch size, down to one row per batch."""
 
+import json
 import pathlib
 
 import pytest
@@ -80,3 +81,15 @@ def test_ids_with_one_hash_are_never_one_customer(run, write, monkeypatch):
         "hash, so one pass cannot tell them apart; rerun with --chunksize larger than the input, "
         "and report it\n"
     )
+
+
+def test_a_typed_batch_read_again_takes_its_inputs_reading(run, write):
+    """A batch of ISO dates (one in the future) in a file of slash dates: its dates are of the
+    minority shape, so bad dates, at every batch size, however the reader first typed them."""
+    rows = [f"c{i},03/0{i + 1}/2024" for i in range(5)] + ["x,2024-03-05", "y,2099-01-01"]
+    path = write("mixed.csv", "customer,date\n" + "\n".join(rows) + "\n")
+    args = ["--on-bad-rows", "skip", "--format", "json"]
+    whole = run("cohort", path, *args)
+    assert json.loads(whole.stdout)["rows"]["skipped"] == {"bad_date": 2}
+    for size in ("1", "2", "3"):
+        assert run("cohort", path, *args, "--chunksize", size).stdout == whole.stdout

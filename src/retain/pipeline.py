@@ -231,8 +231,8 @@ def open_input(path: str, settings: Settings, rows: int | None, every_column: bo
 
 
 def _piece(item: Input, index: int, options: Options, reading=None, typed=True) -> Piece:
-    """Read, select, normalize and reduce one batch."""
-    settings, plan = options.settings, item.plan
+    """Read, select, normalize and reduce one batch, with ``reading`` (None: the batch's own)."""
+    settings, plan, given = options.settings, item.plan, reading
     if item.raws is not None:
         raw = item.raws[index]
     else:
@@ -266,7 +266,7 @@ def _piece(item: Input, index: int, options: Options, reading=None, typed=True) 
     )  # fmt: skip
     if raw.typed and any(r in found.skipped for r in BAD_ROWS):
         # the reader parsed values that are bad: read the batch as text to show them as written
-        return _piece(item, index, options, None, typed=False)
+        return _piece(item, index, options, given, typed=False)
     del raw, frame  # free the batch's text before the reduction: it holds the peak memory
     transactions = window(transactions, found, settings.until, settings.last_day())
     counts.add(found)
@@ -322,8 +322,9 @@ def read_pieces(
     options = Options(settings, threads=len(jobs) == 1, hashes=len(inputs) > 1 and not every,
                       tally=tally)  # fmt: skip
 
-    def work(job, reading=None):
-        return _piece(inputs[job[0]], job[1], options, reading)
+    def work(job, reading=None):  # the reader types dates only when the reading is ISO 8601
+        typed = reading is None or reading.shape == "ISO 8601"
+        return _piece(inputs[job[0]], job[1], options, reading, typed)
 
     def reported(pieces):
         total = sum(len(item.source.data or b"") for item in inputs)
