@@ -196,7 +196,7 @@ class Piece:
     bad_dates: pd.Series | None = None
     hashes: np.ndarray | None = None  # distinct (customer, time, amount) hashes: overlaps
     tally: object = None  # quality.Tally, for inspect
-    first_date: str = ""  # of an input's first batch: "line 2: 'soon'", for messages
+    first_date: Callable[[], str] | None = None  # "line 2: 'soon'": the batch's first date
 
 
 @dataclass
@@ -251,9 +251,9 @@ def _piece(item: Input, index: int, options: Options, reading=None, typed=True) 
     frame, statuses, left_out = select_rows(frame, plan, counts)
     evidence = date_evidence(frame[plan.columns.date])
     piece = Piece(None, counts, evidence, reading, raw.typed, statuses=statuses, left_out=left_out)
-    if index == 0 and len(frame):
-        value = frame[plan.columns.date].iloc[0]
-        piece.first_date = f"line {raw.lines(frame.index[:1].to_numpy())[0]}: {str(value)!r}"
+    if len(frame):  # told only if no reading fits the input's dates
+        value, lines, position = frame[plan.columns.date].iloc[0], raw.lines, frame.index[:1]
+        piece.first_date = lambda: f"line {lines(position.to_numpy())[0]}: {str(value)!r}"
     if reading is None:
         try:
             piece.reading = reading = decide_dates(evidence, settings.dates)
@@ -397,7 +397,8 @@ def _readings(
         except DateFormatError as exc:
             column = item.plan.columns.date
             message = str(exc).replace("give a strftime format", "pass --date-format")
-            example = pieces[inputs.index(item)][0].first_date
+            first = [p.first_date for p in pieces[inputs.index(item)] if p.first_date]
+            example = first[0]() if first else "no dates"
             raise BadRowsError(
                 f"{item.name}: cannot recognise the dates in column {column!r} ({example}); "
                 f"{message}"
