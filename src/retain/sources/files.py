@@ -281,6 +281,7 @@ class Source:
     body: int = 0
     body_line: int = 1
     quoted: bool = True  # the text has quote characters: cut batches outside quotes
+    units: list = field(default_factory=list)  # Parquet: (row group reader, rows) in order
 
 
 @dataclass(frozen=True)
@@ -304,6 +305,8 @@ def open_source(
     header (``names`` for a file without one). A quoted field that never closes would swallow
     the rest of the file: it raises ``InputError`` naming its line."""
     name = "<stdin>" if path == "-" else path
+    if path != "-" and os.path.isdir(path):
+        return _parquet_dataset(path)
     data = load_bytes(path)
     if bytes(data[: len(PARQUET_MAGIC)]) == PARQUET_MAGIC:
         return _parquet_source(name, data)
@@ -353,6 +356,8 @@ def batches(source: Source, rows: int | None = None, keep_from: int | None = Non
     """Cut a source's records into byte ranges of about ``rows`` records each (one range when
     None), at line ends outside quotes (an even number of quote characters before the cut).
     Nothing at or after ``keep_from`` (a trailing summary block) is cut from the last range."""
+    if source.kind == "parquet":  # whole row groups, about ``rows`` rows a batch
+        return _row_group_batches(source, rows)
     data, end = source.data, len(source.data)
     if source.kind != "csv" or not rows:
         return [Batch(source.body, end, source.body_line, True)]
@@ -431,7 +436,7 @@ def read_batch(
     ``summary`` rows counted apart. The frame's index is each row's position in the batch;
     ``lines`` turns positions into physical line numbers of the file."""
     if source.kind == "parquet":
-        return _read_parquet(source, wanted)
+        return _read_parquet(source, batch, wanted)
     data = memoryview(source.data)[batch.start : batch.end]
     frame, malformed, summary_words, typed = _parse(
         source.name, data, source.delim, source.header, wanted, typed, threads
@@ -722,21 +727,69 @@ def _last_record_start(text: str, delim: str) -> int:
 
 
 def _parquet_source(name: str, data) -> Source:
+    """A Parquet file (read from memory), read in row groups of the needed columns only."""
     import pyarrow.parquet as pq
 
     try:
-        header = pq.ParquetFile(pa.BufferReader(pa.py_buffer(data))).schema_arrow.names
+        parquet = pq.ParquetFile(pa.BufferReader(pa.py_buffer(data)))
     except pa.ArrowException as exc:
         raise InputError(f"{name}: cannot read as Parquet: {exc}") from None
-    return Source(name, data, header, "parquet", delimiter=None, encoding=None)
+    units = [
+        (functools.partial(parquet.read_row_group, i), parquet.metadata.row_group(i).num_rows)
+        for i in range(parquet.num_row_groups)
+    ]
+    header = parquet.schema_arrow.names
+    return Source(name, data, header, "parquet", delimiter=None, encoding=None, units=units)
 
 
-def _read_parquet(source: Source, wanted: dict) -> RawTable:
-    import pyarrow.parquet as pq
+def _parquet_dataset(path: str) -> Source:
+    """A folder of Parquet files (hive partitions ``key=value`` become columns), read in row
+    groups of the needed columns, files in sorted order."""
+    import pyarrow.dataset as ds
 
     try:
-        parquet = pq.ParquetFile(pa.BufferReader(pa.py_buffer(source.data)))
-        table = parquet.read(columns=list(wanted))
+        dataset = ds.dataset(path, format="parquet", partitioning="hive")
+        fragments = sorted(dataset.get_fragments(), key=lambda f: f.path)
+        units = [
+            (functools.partial(_read_fragment, group, dataset.schema), group.row_groups[0].num_rows)
+            for fragment in fragments
+            for group in fragment.split_by_row_group()
+        ]
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(
+            f"{path}: is a folder and not a Parquet dataset ({exc}); name the files in it (a "
+            f"glob such as {path}/*.csv)"
+        ) from None
+    if not units:
+        raise InputError(f"{path}: is a folder without Parquet files; name the files in it")
+    return Source(path, None, dataset.schema.names, "parquet", delimiter=None, encoding=None,
+                  units=units)  # fmt: skip
+
+
+def _read_fragment(fragment, schema, columns: list[str]) -> pa.Table:
+    return fragment.to_table(columns=columns, schema=schema)
+
+
+def _row_group_batches(source: Source, rows: int | None) -> list[Batch]:
+    """Batches of whole row groups (``start``/``end`` index the source's units)."""
+    cuts, start, count = [], 0, 0
+    for i, (_, unit_rows) in enumerate(source.units):
+        count += unit_rows
+        if rows and count >= rows and i + 1 < len(source.units):
+            cuts.append(Batch(start, i + 1, None, False))
+            start, count = i + 1, 0
+    cuts.append(Batch(start, len(source.units), None, True))
+    return cuts
+
+
+def _read_parquet(source: Source, batch: Batch, wanted: dict) -> RawTable:
+    try:
+        tables = [read(columns=list(wanted)) for read, _ in source.units[batch.start : batch.end]]
+        table = pa.concat_tables(tables) if tables else None
     except pa.ArrowException as exc:
         raise InputError(f"{source.name}: cannot read as Parquet: {exc}") from None
-    return RawTable(source.name, table.to_pandas(), source.header, "parquet")
+    if table is None:
+        frame = pd.DataFrame({c: pd.Series(dtype="str") for c in wanted})
+    else:
+        frame = table.to_pandas()
+    return RawTable(source.name, frame, source.header, "parquet")
