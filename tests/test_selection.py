@@ -37,8 +37,8 @@ def test_where(run, write, where, revenue, filtered):
     assert result.exit_code == 0, result.stderr
     assert result.stdout == revenue
     assert result.stderr == (
-        f"retain: skipped {filtered} of 5 rows: {filtered} with a value --where or the export "
-        "layout leaves out\n"
+        f"retain: skipped {filtered} of 5 rows: {filtered} with a status or value left out by "
+        "--where or the export layout\n"
     )
 
 

@@ -364,7 +364,7 @@ def read_pieces(
 def _find_duplicates(inputs: list[Input]) -> None:
     """Rows equal in every column to an earlier row, across inputs (each read whole)."""
     for item in inputs:
-        item.raws = [read_batch(item.source, item.batches[0], item.wanted)]
+        item.raws = [read_batch(item.source, item.batches[0], item.wanted, summary=item.summary)]
     frames = [i.raws[0].frame.set_axis(range(i.raws[0].frame.shape[1]), axis=1) for i in inputs]
     duplicated = pd.concat(frames, ignore_index=True).duplicated().to_numpy()
     start = 0

@@ -238,7 +238,7 @@ def render_inspect(report: dict, fmt: str = "table") -> str:
         rows.append(("currency", report["currency"]))
     rows += [("warning", warning) for warning in report.get("warnings", [])]
     first = report["first_cohort"]
-    if first and first["share"] is not None:
+    if first and first["share"]:  # a first cohort no larger than the next: nothing to say
         rows.append((
             "first cohort",
             f"{first['cohort']}: {first['customers']:,} customers, against a median of "
