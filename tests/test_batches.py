@@ -124,3 +124,17 @@ def test_parquet_row_groups_and_hive_datasets(run, tmp_path):
     statuses = table.column("status").to_pylist()[::2]  # the web rows
     unpaid = sum(s in ("pending", "on-hold", "failed", "cancelled") for s in statuses)
     assert json.loads(web.stdout)["rows"]["skipped"]["filtered"] == 35 + unpaid  # shop rows too
+
+
+def test_duplicates_are_found_across_batches_and_files(run, write):
+    head = "customer,date,amount\n"
+    a = write("a.csv", head + "a,2024-01-05,10\nb,2024-01-06,5\na,2024-01-05,10\n")
+    b = write("b.csv", head + "b,2024-01-06,5\nc,2024-02-01,1\n")
+    for size in ("1", "2", "500000"):
+        deduped = run("cohort", a, b, "--dedupe", "--metric", "revenue", "--format", "json",
+                      "--chunksize", size)  # fmt: skip
+        document = json.loads(deduped.stdout)
+        assert document["rows"] == {"read": 5, "used": 3, "skipped": {"duplicate": 2}}
+        assert [c["values"] for c in document["cohorts"]] == [[15.0, 0.0], [1.0, None]]
+        report = json.loads(run("inspect", a, b, "--format", "json", "--chunksize", size).stdout)
+        assert (report["exact_duplicates"], report["rows_used"], report["skipped"]) == (2, 5, {})

@@ -209,7 +209,7 @@ class Options:
     tally: bool = False
 
 
-def open_input(path: str, settings: Settings, rows: int | None, every_column: bool = False):
+def open_input(path: str, settings: Settings, rows: int | None):
     """Open one input once and decide how to read it: source, plan, batches."""
     source = open_source(
         path,
@@ -223,9 +223,9 @@ def open_input(path: str, settings: Settings, rows: int | None, every_column: bo
         wanted[plan.columns.date] = pa.timestamp("us")
         if plan.columns.amount and plan.refunded is None and plan.currency is None:
             wanted[plan.columns.amount] = pa.float64()
-    wanted = wanted_columns(source, wanted, every_column)
+    wanted = wanted_columns(source, wanted)
     start, summary = summary_block(source, plan.columns.date)
-    whole = every_column or plan.line_items is not None  # their rules look across the file
+    whole = plan.line_items is not None  # continuation rows follow their order's first row
     cut = batches(source, None if whole else rows, keep_from=start)
     return Input(source, plan, wanted, cut, summary)
 
@@ -244,10 +244,10 @@ def _piece(item: Input, index: int, options: Options, reading=None, typed=True) 
     counts.skip("summary_row", raw.summary_rows)
     counts.skip("malformed_row", raw.malformed, raw.malformed_examples)
     frame = raw.frame
-    if item.duplicates is not None:
+    if item.duplicates is not None and settings.dedupe:  # else only counted, for inspect
         repeat = item.duplicates[index]
         counts.skip("duplicate", int(repeat.sum()))
-        frame = frame[~repeat] if settings.dedupe else frame
+        frame = frame[~repeat]
     frame, statuses, left_out = select_rows(frame, plan, counts)
     evidence = date_evidence(frame[plan.columns.date])
     piece = Piece(None, counts, evidence, reading, raw.typed, statuses=statuses, left_out=left_out)
@@ -315,10 +315,10 @@ def read_pieces(
     from retain.engines import local
 
     every = settings.dedupe or find_duplicates
-    inputs = [open_input(path, settings, settings.chunksize, every) for path in paths]
-    if every:
-        _find_duplicates(inputs)
+    inputs = [open_input(path, settings, settings.chunksize) for path in paths]
     jobs = [(k, i) for k, item in enumerate(inputs) for i in range(len(item.batches))]
+    if every:
+        _find_duplicates(inputs, jobs, settings)
     options = Options(settings, threads=len(jobs) == 1, hashes=len(inputs) > 1 and not every,
                       tally=tally)  # fmt: skip
 
@@ -361,17 +361,38 @@ def read_pieces(
     return inputs, pieces, readings
 
 
-def _find_duplicates(inputs: list[Input]) -> None:
-    """Rows equal in every column to an earlier row, across inputs (each read whole)."""
+ROW_KEYS = ("retain-row-fp-01", "retain-row-fp-02")  # two 64-bit hashes: 128 bits a row
+
+
+def _find_duplicates(inputs: list[Input], jobs: list, settings: Settings) -> None:
+    """Rows equal in every column (as text) to an earlier row, across batches and inputs.
+
+    A first pass over the batches keeps a 128-bit fingerprint of each row (two 64-bit hashes of
+    its text, 16 bytes a row); a row whose fingerprint came before is a duplicate. Two
+    different rows share a fingerprint with a probability of about n**2 / 2**129 (1e-22 for
+    100 million rows)."""
+    from retain.engines import local
+
+    def fingerprints(job) -> np.ndarray:
+        item = inputs[job[0]]
+        every = wanted_columns(item.source, {}, every_column=True)
+        raw = read_batch(item.source, item.batches[job[1]], every, typed=False,
+                         threads=len(jobs) == 1, summary=item.summary)  # fmt: skip
+        frame = raw.frame.set_axis(range(raw.frame.shape[1]), axis=1)
+        hashes = [pd.util.hash_pandas_object(frame, index=False, hash_key=k) for k in ROW_KEYS]
+        return np.stack([h.to_numpy() for h in hashes], axis=1)
+
+    prints = list(local.run(fingerprints, jobs, settings.threads))
+    every = np.concatenate(prints) if prints else np.empty((0, 2), np.uint64)
+    _, first = np.unique(np.ascontiguousarray(every).view("V16"), return_index=True)
+    repeat = np.ones(len(every), dtype=bool)
+    repeat[first] = False
     for item in inputs:
-        item.raws = [read_batch(item.source, item.batches[0], item.wanted, summary=item.summary)]
-    frames = [i.raws[0].frame.set_axis(range(i.raws[0].frame.shape[1]), axis=1) for i in inputs]
-    duplicated = pd.concat(frames, ignore_index=True).duplicated().to_numpy()
+        item.duplicates = []
     start = 0
-    for item in inputs:
-        rows = len(item.raws[0].frame)
-        item.duplicates = [duplicated[start : start + rows]]
-        start += rows
+    for (k, _), batch in zip(jobs, prints, strict=True):
+        inputs[k].duplicates.append(repeat[start : start + len(batch)])
+        start += len(batch)
 
 
 def _readings(
