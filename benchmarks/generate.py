@@ -57,10 +57,10 @@ def transactions(rows: int, seed: int, ids: str = "numbered") -> pa.Table:
     who, day, amount = who[keep][order], day[keep][order], amount[keep][order]
     if ids == "emails":  # a one-to-one scramble of the customer number, as 12 hex digits
         scrambled = ((who + 1).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(16)
-        names = pa.array(np.char.mod("%012x", scrambled.astype(np.int64)))
+        names = pa.array(np.char.mod("%012x", scrambled.astype(np.int64)), pa.large_string())
         customer = pc.binary_join_element_wise(names, "@shop.example", "")
     else:
-        numbers = pc.utf8_lpad(pa.array(who + 1).cast(pa.string()), 7, "0")
+        numbers = pc.utf8_lpad(pa.array(who + 1).cast(pa.large_string()), 7, "0")
         customer = pc.binary_join_element_wise("C", numbers, "")
     return pa.table({
         "customer_id": customer,
