@@ -58,15 +58,19 @@ def transactions(rows: int, seed: int, ids: str = "numbered") -> pa.Table:
     if ids == "emails":  # a one-to-one scramble of the customer number, as 12 hex digits
         scrambled = ((who + 1).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(16)
         names = pa.array(np.char.mod("%012x", scrambled.astype(np.int64)), pa.large_string())
-        customer = pc.binary_join_element_wise(names, "@shop.example", "")
+        customer = pc.binary_join_element_wise(names, _large("@shop.example"), _large(""))
     else:
         numbers = pc.utf8_lpad(pa.array(who + 1).cast(pa.large_string()), 7, "0")
-        customer = pc.binary_join_element_wise("C", numbers, "")
+        customer = pc.binary_join_element_wise(_large("C"), numbers, _large(""))
     return pa.table({
         "customer_id": customer,
         "order_date": pa.array(day, pa.date32()),
         "amount": pa.array(amount),
     })  # fmt: skip
+
+
+def _large(text: str) -> pa.Scalar:
+    return pa.scalar(text, pa.large_string())
 
 
 def main() -> None:
