@@ -161,7 +161,7 @@ def plan_input(name: str, header: list[str], settings: Settings) -> Plan:
 @dataclass
 class Input:
     """One input, opened: its source, plan, columns to load, batches, and the summary rows its
-    last batch ends with. ``raws`` holds batches read ahead (every column, for duplicates)."""
+    last batch ends with. ``raws`` holds a frame given in memory (the Python API)."""
 
     source: Source
     plan: Plan
@@ -178,10 +178,11 @@ class Input:
 
 @dataclass
 class Piece:
-    """One batch, reduced: its activity table and what it took to make it. ``reading`` is None
-    when the batch's own dates decided nothing: it is read again with its input's reading."""
+    """One batch, reduced: its cells (or, for ids that cannot be keyed, its activity table) and
+    what it took to make them. ``reading`` is None when the batch's own dates decided nothing:
+    it is read again with its input's reading."""
 
-    activity: pd.DataFrame | None
+    activity: Cells | pd.DataFrame | None
     counts: RowCounts  # examples without the file name
     evidence: DateEvidence
     reading: DateReading | None
