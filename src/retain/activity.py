@@ -235,7 +235,7 @@ def _reduce(numbers: np.ndarray, categories_of: Callable, period, orders, revenu
     }
     if revenue is not None:
         columns["revenue"] = sums(revenue)
-    return pd.DataFrame(columns)
+    return pd.DataFrame(columns, copy=False)  # no copy into one block: the arrays are new
 
 
 def _reduce_values(customer: np.ndarray, period, orders, revenue) -> pd.DataFrame:
@@ -391,11 +391,12 @@ def merge_cells(cells: list[Cells], run=map) -> pd.DataFrame:
     """The activity table of the union of the batches of ``cells`` (exact, any grouping),
     partition by partition: each batch's cells split by the top bits of their keys, and each
     partition merged on its own (``run`` maps over partitions, for example on a thread pool).
-    Customers never span partitions, so the partitions put side by side are the whole table."""
+    Customers never span partitions, so the partitions put side by side are the whole table.
+    ``cells`` is emptied once merged, so that its memory goes before the table is assembled."""
     revenue = cells[0].revenue is not None
     hashed = any(c.names is not None for c in cells)
     if hashed:
-        cells = [c.hashed() for c in cells]
+        cells[:] = [c.hashed() for c in cells]
 
     def merge(p: int) -> list[np.ndarray]:
         parts = []
@@ -409,6 +410,7 @@ def merge_cells(cells: list[Cells], run=map) -> pd.DataFrame:
         return merged
 
     merged = list(run(merge, range(1 << PARTITION_BITS)))
+    cells.clear()  # the batches' cells are merged: let them go before the table is assembled
     offsets = np.cumsum([0] + [len(m[0]) for m in merged])
     codes = np.concatenate([m[1] + offsets[i] for i, m in enumerate(merged)])
     if hashed:  # ids, as Arrow strings: never one Python object per customer
@@ -423,7 +425,7 @@ def merge_cells(cells: list[Cells], run=map) -> pd.DataFrame:
     }
     if revenue:
         columns["revenue"] = np.concatenate([m[4] for m in merged])
-    return pd.DataFrame(columns)
+    return pd.DataFrame(columns, copy=False)  # no copy into one block: the arrays are new
 
 
 def _categorical(codes: np.ndarray, categories: pd.Index) -> pd.Categorical:

@@ -54,8 +54,18 @@ def assign_cohorts(activity: pd.DataFrame) -> tuple[pd.DataFrame, CohortStats]:
         refund_only_customers=int((seen & (first == NO_COHORT)).sum()),
         pre_cohort_periods=int((has_cohort & (offset < 0)).sum()),
     )
-    out = activity.assign(cohort=cohort, offset=offset)
-    return (out if keep.all() else out[keep]).reset_index(drop=True), stats
+    columns = {name: activity[name] for name in activity.columns}
+    columns.update(cohort=cohort, offset=offset)
+    if not keep.all():
+        columns = {name: _kept(values, keep) for name, values in columns.items()}
+    return pd.DataFrame(columns, copy=False), stats
+
+
+def _kept(values, keep: np.ndarray):
+    """The kept rows of one column (a Series keeps its dtype, categories included)."""
+    if isinstance(values, pd.Series):
+        return values[keep].reset_index(drop=True)
+    return values[keep]
 
 
 def since_cohorts(

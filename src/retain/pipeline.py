@@ -534,6 +534,7 @@ def activity_of(
             if piece.activity is not None:
                 tables.append(piece.activity)
                 latest.append(piece.latest)
+                piece.activity = None  # held by ``tables`` alone, which the merge empties
             if piece.tally is not None:
                 tally = piece.tally if tally is None else tally.merge(piece.tally)
     if not tables:

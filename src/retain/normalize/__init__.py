@@ -221,7 +221,7 @@ def normalize(
             if reason == "bad_date":
                 bad_dates = frame[column][bad].head(BAD_DATES)
             keep &= ~bad
-    canonical = pd.DataFrame(out, index=frame.index)
+    canonical = pd.DataFrame(out, index=frame.index, copy=False)
     if not keep.all():
         canonical = canonical[keep]
     currencies = Counter()
