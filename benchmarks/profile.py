@@ -19,11 +19,12 @@ import pandas as pd  # noqa: E402
 import retain.cli  # noqa: E402, F401
 from retain.activity import build_cells, merge_cells  # noqa: E402
 from retain.cohorts import assign_cohorts  # noqa: E402
+from retain.engines.batches import open_input  # noqa: E402
 from retain.metrics import cohort_grids, cohort_table  # noqa: E402
 from retain.normalize import normalize, select_rows  # noqa: E402
 from retain.normalize.dates import date_evidence, decide_dates  # noqa: E402
-from retain.pipeline import CHUNKSIZE, Settings, open_input  # noqa: E402
 from retain.render import render  # noqa: E402
+from retain.settings import CHUNKSIZE, Settings  # noqa: E402
 from retain.sources.files import read_batch  # noqa: E402
 
 

@@ -173,7 +173,7 @@ def input_options(command):
 
 def _settings(options: dict):
     from retain.normalize.dates import DateOptions
-    from retain.pipeline import Settings
+    from retain.settings import Settings
 
     dates = ("date_format", "dayfirst", "tz", "input_tz")
     settings = {k: v for k, v in options.items() if k not in (*dates, "debug")}

@@ -1,431 +1,54 @@
-"""The steps wired together, read -> select -> normalize -> activity -> cohort -> metrics, for
-the CLI and the Python API. Nothing here prints or knows about click."""
+"""The steps wired together for the CLI and the Python API: the engine's batches (engines/) ->
+the merged activity table -> cohorts -> metrics, with the checks that hold across inputs.
+Nothing here prints or knows about click."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
-from retain.activity import Cells, build_activity, build_cells, merge_activity, merge_cells
+from retain.activity import Cells, merge_activity, merge_cells
 from retain.cohorts import CohortStats, assign_cohorts, since_cohorts
-from retain.errors import BadRowsError, InputError, RetainError, counted
+from retain.engines.batches import (
+    Input,
+    Options,
+    Piece,
+    Progress,
+    _piece,
+    _readings,
+    _redo,
+    read_pieces,
+)
+from retain.errors import InputError, RetainError, counted
 from retain.metrics import CohortResult, cohort_grids, cohort_table
 from retain.normalize import (
     BAD_ROWS,
-    DateOptions,
     Plan,
     RowCounts,
     bad_rows_error,
-    detect_columns,
-    normalize,
-    select_rows,
-    window,
 )
 from retain.normalize.amounts import AMOUNT_SCALE
 from retain.normalize.dates import (
-    DateEvidence,
-    DateFormatError,
     DateReading,
-    date_evidence,
     date_hint,
-    decide_dates,
 )
 from retain.normalize.select import (
-    Condition,
     check_currencies,
-    currency_column,
-    require_column,
-    resolve,
-    status_columns,
     status_warning,
 )
+from retain.settings import Settings, plan_input, settings_of
 from retain.sources.files import (
-    Batch,
     RawTable,
-    Reencoded,
     Source,
-    batches,
-    open_source,
-    read_batch,
-    summary_block,
-    wanted_columns,
 )
-from retain.sources.layouts import LAYOUTS, detect
+from retain.sources.layouts import LAYOUTS
 
-FUTURE_SLACK = dt.timedelta(days=1)  # time zones: "today" somewhere may be tomorrow here
-# Rows per batch (None: each input in one batch). Measured on 10M rows with two threads:
-# 400K-1M-row batches take 0.7x the time of one batch (benchmarks/README.md).
-CHUNKSIZE = 500_000
 MAX_TOTAL = 2**62
-Progress = Callable[
-    [int, int, int], None
-]  # sum of |amounts| in 1/AMOUNT_SCALE units beyond which int64 sums may wrap
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Everything that turns rows into an activity table: one field per input option."""
-
-    customer: str | None = None
-    date: str | None = None
-    amount: str | None = None
-    dates: DateOptions = DateOptions()
-    on_bad_rows: str = "fail"
-    period: str = "month"
-    week_start: str = "monday"
-    as_of: dt.date | None = None
-    since: dt.date | None = None
-    until: dt.date | None = None
-    dedupe: bool = False
-    decimal: str = "."
-    encoding: str | None = None
-    delimiter: str | None = None
-    today: dt.date | None = None  # the run date, for future dates; None: the machine's date
-    where: tuple[str, ...] = ()
-    refunded: str | None = None
-    currency: str | None = None
-    currency_column: str | None = None
-    layout: str = "auto"
-    names: tuple[str, ...] | None = None
-    case_sensitive_ids: bool = False
-    chunksize: int | None = CHUNKSIZE  # rows per batch; None: each input in one batch
-    threads: int | None = None  # workers of the local engine; None: one per core
-
-    def plain_values(self) -> bool:
-        """Whether dates and amounts read as their defaults: ISO dates kept as written, numbers
-        with a decimal point. Then pyarrow may parse them as it reads."""
-        return self.dates == DateOptions() and self.decimal == "."
-
-    def future_after(self) -> dt.date | None:
-        """Dates after this one are in the future, unless --as-of or --until cuts the data."""
-        if self.as_of is not None or self.until is not None:
-            return None
-        return (self.today or dt.date.today()) + FUTURE_SLACK
-
-    def last_day(self) -> dt.date | None:
-        """The as-of date the options set: --as-of, at most --until."""
-        days = [d for d in (self.as_of, self.until) if d is not None]
-        return min(days) if days else None
-
-
-def plan_input(name: str, header: list[str], settings: Settings) -> Plan:
-    """How to read one input, decided once from its header: the export layout, then the
-    columns (flags first, then the layout's, then names), conditions and currency column."""
-    layout = detect(name, header, settings.layout)
-    customer, date, amount, refunded = (
-        settings.customer, settings.date, settings.amount, settings.refunded,
-    )  # fmt: skip
-    fallbacks: tuple[str, ...] = ()
-    exclude: dict[str, tuple[str, ...]] = {}
-    line_items = None
-    conditions = resolve(name, header, [Condition.parse(w) for w in settings.where])
-    if layout is not None:
-        if customer is None:
-            found = [c for c in (layout.column(header, c) for c in layout.customer) if c]
-            customer, fallbacks = (found[0], tuple(found[1:])) if found else (None, ())
-        date = date or layout.column(header, layout.date)
-        pairs = [(layout.column(header, a), layout.column(header, r)) for a, r in layout.amounts]
-        if amount is None:
-            amount, paired = next(((a, r) for a, r in pairs if a), (None, None))
-        else:
-            paired = next((r for a, r in pairs if a and a.lower() == amount.lower()), None)
-        refunded = refunded if refunded is not None else paired
-        where_columns = {c.column for c in conditions}
-        for column, values in layout.exclude.items():
-            found = layout.column(header, column)
-            if found and found not in where_columns:
-                exclude[found] = tuple(v.lower() for v in values)
-        if layout.line_items:
-            found = [layout.column(header, c) for c in layout.line_items]
-            line_items = tuple(found) if all(found) else None
-    columns = detect_columns(name, header, customer, date, amount)
-    refunded = require_column(name, header, refunded, "refunded")
-    if settings.currency_column is not None:
-        currency = require_column(name, header, settings.currency_column, "currency-column")
-    else:
-        currency = currency_column(header, columns.amount)
-    used = {c.column for c in conditions} | set(exclude) | set(line_items or ())
-    return Plan(
-        columns, fallbacks, refunded, currency, tuple(conditions), tuple(exclude.items()),
-        line_items, tuple(status_columns(header, used)), layout.name if layout else None,
-    )  # fmt: skip
-
-
-@dataclass
-class Input:
-    """One input, opened: its source, plan, columns to load, batches, and the summary rows its
-    last batch ends with. ``raws`` holds a frame given in memory (the Python API)."""
-
-    source: Source
-    plan: Plan
-    wanted: dict
-    batches: list[Batch]
-    summary: int = 0
-    raws: list[RawTable] | None = None
-    duplicates: list[np.ndarray] | None = None  # per batch: rows equal to an earlier row
-
-    @property
-    def name(self) -> str:
-        return self.source.name
-
-
-@dataclass
-class Piece:
-    """One batch, reduced: its cells (or, for ids that cannot be keyed, its activity table) and
-    what it took to make them. ``reading`` is None when the batch's own dates decided nothing:
-    it is read again with its input's reading."""
-
-    activity: Cells | pd.DataFrame | None
-    counts: RowCounts  # examples without the file name
-    evidence: DateEvidence
-    reading: DateReading | None
-    typed: bool
-    currencies: Counter = field(default_factory=Counter)
-    statuses: dict = field(default_factory=dict)
-    left_out: Counter = field(default_factory=Counter)
-    latest: pd.Timestamp | None = None
-    total: float = 0.0  # sum of |amounts| in 1/AMOUNT_SCALE units
-    email_ids: int = 0
-    amounts: str | None = None
-    bad_dates: pd.Series | None = None
-    hashes: np.ndarray | None = None  # distinct (customer, time, amount) hashes: overlaps
-    tally: object = None  # quality.Tally, for inspect
-    first_date: Callable[[], str] | None = None  # "line 2: 'soon'": the batch's first date
-
-
-@dataclass
-class Options:
-    """What the batches of one run need besides the settings."""
-
-    settings: Settings
-    threads: bool = True  # let pyarrow parse with its own threads (a single batch)
-    hashes: bool = False
-    tally: bool = False
-
-
-def open_input(path: str, settings: Settings, rows: int | None):
-    """Open one input once and decide how to read it: source, plan, batches."""
-    source = open_source(
-        path,
-        settings.encoding,
-        settings.delimiter,
-        list(settings.names) if settings.names else None,
-    )
-    plan = plan_input(source.name, source.header, settings)
-    wanted = dict.fromkeys(plan.wanted())
-    if settings.plain_values() and source.kind == "csv":
-        wanted[plan.columns.date] = pa.timestamp("us")
-        if plan.columns.amount and plan.refunded is None and plan.currency is None:
-            wanted[plan.columns.amount] = pa.float64()
-    wanted = wanted_columns(source, wanted)
-    start, summary = summary_block(source, plan.columns.date)
-    whole = plan.line_items is not None  # continuation rows follow their order's first row
-    cut = batches(source, None if whole else rows, keep_from=start)
-    return Input(source, plan, wanted, cut, summary)
-
-
-def _piece(item: Input, index: int, options: Options, reading=None, typed=True) -> Piece:
-    """Read, select, normalize and reduce one batch, with ``reading`` (None: the batch's own)."""
-    settings, plan, given = options.settings, item.plan, reading
-    if item.raws is not None:
-        raw = item.raws[index]
-    else:
-        raw = read_batch(
-            item.source, item.batches[index], item.wanted, typed=typed,
-            threads=options.threads, summary=item.summary,
-        )  # fmt: skip
-    counts = RowCounts(read=raw.malformed + raw.summary_rows + len(raw.frame))
-    counts.skip("summary_row", raw.summary_rows)
-    counts.skip("malformed_row", raw.malformed, raw.malformed_examples)
-    frame = raw.frame
-    if item.duplicates is not None and settings.dedupe:  # else only counted, for inspect
-        repeat = item.duplicates[index]
-        counts.skip("duplicate", int(repeat.sum()))
-        frame = frame[~repeat]
-    frame, statuses, left_out = select_rows(frame, plan, counts)
-    evidence = date_evidence(frame[plan.columns.date])
-    piece = Piece(None, counts, evidence, reading, raw.typed, statuses=statuses, left_out=left_out)
-    if len(frame):  # told only if no reading fits the input's dates
-        value, lines, position = frame[plan.columns.date].iloc[0], raw.lines, frame.index[:1]
-        piece.first_date = lambda: f"line {lines(position.to_numpy())[0]}: {str(value)!r}"
-    if reading is None:
-        try:
-            piece.reading = reading = decide_dates(evidence, settings.dates)
-        except DateFormatError:
-            return piece  # read again with the input's reading
-    transactions, found, parsed = normalize(
-        item.name, frame, plan, reading, decimal=settings.decimal,
-        today=settings.future_after(), currency=settings.currency,
-        case_sensitive_ids=settings.case_sensitive_ids, lines=raw.lines,
-    )  # fmt: skip
-    if raw.typed and any(r in found.skipped for r in BAD_ROWS):
-        # the reader parsed values that are bad: read the batch as text to show them as written
-        return _piece(item, index, options, given, typed=False)
-    del raw, frame  # free the batch's text before the reduction: it holds the peak memory
-    transactions = window(transactions, found, settings.until, settings.last_day())
-    counts.add(found)
-    piece.currencies, piece.email_ids = parsed.currencies, parsed.email_ids
-    piece.amounts, piece.bad_dates = parsed.amounts, parsed.bad_dates
-    if options.tally:
-        from retain.quality import Tally
-
-        piece.tally = Tally()
-        piece.tally.add(transactions)
-    if len(transactions):
-        piece.latest = transactions["timestamp"].max()
-        if "amount" in transactions:
-            piece.total = float(np.abs(transactions["amount"].to_numpy()).sum(dtype=float))
-        if options.hashes:
-            hashed = pd.util.hash_pandas_object(transactions, index=False).to_numpy()
-            piece.hashes = np.unique(hashed)
-        piece.activity = build_cells(
-            transactions, settings.period, settings.week_start
-        ) or build_activity(transactions, settings.period, settings.week_start)
-    return piece
-
-
-def _redo(piece: Piece, reading: DateReading) -> bool:
-    """Whether a batch must be read again with its input's reading: its own values decided
-    another shape or order, or the reader parsed ISO dates that the input does not read so."""
-    if piece.typed:
-        return reading.shape != "ISO 8601"
-    own = piece.reading
-    return own is None or (own.shape, own.dayfirst) != (reading.shape, reading.dayfirst)
-
-
-def read_pieces(
-    paths: list[str],
-    settings: Settings,
-    find_duplicates: bool = False,
-    tally: bool = False,
-    progress: Progress | None = None,
-) -> tuple[list[Input], list[list[Piece]], list[DateReading]]:
-    """Every input opened once, cut into batches, and each batch reduced on the local engine.
-
-    Parsing decisions are made per input, never per batch: a batch whose own dates read
-    otherwise than its input's (decided from every value; the order of slash dates from every
-    input) is read again with the input's reading, so batch boundaries change nothing.
-    ``progress(done, total, rows)`` hears of each batch done: bytes of all inputs, rows read."""
-    from retain.engines import local
-
-    every = settings.dedupe or find_duplicates
-    inputs = [open_input(path, settings, settings.chunksize) for path in paths]
-    jobs = [(k, i) for k, item in enumerate(inputs) for i in range(len(item.batches))]
-    if every:
-        _find_duplicates(inputs, jobs, settings)
-    options = Options(settings, threads=len(jobs) == 1, hashes=len(inputs) > 1 and not every,
-                      tally=tally)  # fmt: skip
-
-    def work(job, reading=None):  # the reader types dates only when the reading is ISO 8601
-        typed = reading is None or reading.shape == "ISO 8601"
-        return _piece(inputs[job[0]], job[1], options, reading, typed)
-
-    def reported(pieces):
-        total = sum(len(item.source.data or b"") for item in inputs)
-        done = rows = 0
-        for (k, i), piece in zip(jobs, pieces, strict=True):
-            batch = inputs[k].batches[i]
-            done += batch.end - batch.start if batch else 0
-            rows += piece.counts.read
-            progress(done, total, rows)
-            yield piece
-
-    while True:
-        try:
-            results = local.run(work, jobs, settings.threads)
-            done = list(reported(results) if progress else results)
-            break
-        except Reencoded:  # an input was not UTF-8 after all: it was decoded again; cut again
-            for item in inputs:
-                start, _ = summary_block(item.source, item.plan.columns.date)
-                item.batches = batches(item.source, settings.chunksize, keep_from=start)
-            jobs = [(k, i) for k, item in enumerate(inputs) for i in range(len(item.batches))]
-            options.threads = len(jobs) == 1
-    pieces = [[None] * len(item.batches) for item in inputs]
-    for (k, i), piece in zip(jobs, done, strict=True):
-        pieces[k][i] = piece
-    readings = _readings(inputs, pieces, settings)
-    redo = [(k, i) for k, i in jobs if _redo(pieces[k][i], readings[k])]
-    for (k, i), piece in zip(
-        redo,
-        local.run(lambda job: work(job, readings[job[0]]), redo, settings.threads),
-        strict=True,
-    ):
-        pieces[k][i] = piece
-    return inputs, pieces, readings
-
-
-ROW_KEYS = ("retain-row-fp-01", "retain-row-fp-02")  # two 64-bit hashes: 128 bits a row
-
-
-def _find_duplicates(inputs: list[Input], jobs: list, settings: Settings) -> None:
-    """Rows equal in every column (as text) to an earlier row, across batches and inputs.
-
-    A first pass over the batches keeps a 128-bit fingerprint of each row (two 64-bit hashes of
-    its text, 16 bytes a row); a row whose fingerprint came before is a duplicate. Two
-    different rows share a fingerprint with a probability of about n**2 / 2**129 (1e-22 for
-    100 million rows)."""
-    from retain.engines import local
-
-    def fingerprints(job) -> np.ndarray:
-        item = inputs[job[0]]
-        every = wanted_columns(item.source, {}, every_column=True)
-        raw = read_batch(item.source, item.batches[job[1]], every, typed=False,
-                         threads=len(jobs) == 1, summary=item.summary)  # fmt: skip
-        frame = raw.frame.set_axis(range(raw.frame.shape[1]), axis=1)
-        hashes = [pd.util.hash_pandas_object(frame, index=False, hash_key=k) for k in ROW_KEYS]
-        return np.stack([h.to_numpy() for h in hashes], axis=1)
-
-    prints = list(local.run(fingerprints, jobs, settings.threads))
-    every = np.concatenate(prints) if prints else np.empty((0, 2), np.uint64)
-    _, first = np.unique(np.ascontiguousarray(every).view("V16"), return_index=True)
-    repeat = np.ones(len(every), dtype=bool)
-    repeat[first] = False
-    for item in inputs:
-        item.duplicates = []
-    start = 0
-    for (k, _), batch in zip(jobs, prints, strict=True):
-        inputs[k].duplicates.append(repeat[start : start + len(batch)])
-        start += len(batch)
-
-
-def _readings(
-    inputs: list[Input], pieces: list[list[Piece]], settings: Settings
-) -> list[DateReading]:
-    """The date reading of each input: its shape from its own values; the order of slash dates
-    (day or month first) from the values of every input, so that splitting the rows into files
-    changes nothing."""
-    evidence = []
-    for item_pieces in pieces:
-        own = DateEvidence()
-        for piece in item_pieces:
-            own += piece.evidence
-        evidence.append(own)
-    total = DateEvidence()
-    for own in evidence:
-        total += own
-    slash = {"day_first_only": total.day_first_only, "month_first_only": total.month_first_only}
-    readings = []
-    for item, own in zip(inputs, evidence, strict=True):
-        try:
-            readings.append(decide_dates(replace(own, **slash), settings.dates))
-        except DateFormatError as exc:
-            column = item.plan.columns.date
-            message = str(exc).replace("give a strftime format", "pass --date-format")
-            first = [p.first_date for p in pieces[inputs.index(item)] if p.first_date]
-            example = first[0]() if first else "no dates"
-            raise BadRowsError(
-                f"{item.name}: cannot recognise the dates in column {column!r} ({example}); "
-                f"{message}"
-            ) from None
-    return readings
 
 
 def _checked(
@@ -703,29 +326,6 @@ def cohorts_of(
         )
     grids = cohort_grids(cohorted, activity.as_of, settings.period, settings.week_start)
     return cohort_table(grids, metric, counts), stats
-
-
-OPTIONS = {f for f in Settings.__dataclass_fields__ if f not in ("dates", "today")}
-DATE_OPTIONS = {"date_format": "format", "dayfirst": "dayfirst", "tz": "tz", "input_tz": "input_tz"}
-
-
-def settings_of(**options) -> Settings:
-    """Settings from the keywords of the Python API, which are the CLI's options."""
-    unknown = set(options) - OPTIONS - set(DATE_OPTIONS)
-    if unknown:
-        raise TypeError(f"unknown option {sorted(unknown)[0]!r}")
-    dates = DateOptions(
-        **{DATE_OPTIONS[k]: options.pop(k) for k in list(options) if k in DATE_OPTIONS}
-    )
-    for name in ("as_of", "since", "until"):
-        if isinstance(options.get(name), str):
-            options[name] = dt.date.fromisoformat(options[name])
-    for name in ("where", "names"):
-        if isinstance(options.get(name), str):
-            options[name] = (options[name],)
-        elif options.get(name) is not None:
-            options[name] = tuple(options[name])
-    return Settings(dates=dates, **options)
 
 
 def cohort_matrix(
