@@ -50,6 +50,8 @@ class Settings:
     case_sensitive_ids: bool = False
     chunksize: int | None = CHUNKSIZE  # rows per batch; None: each input in one batch
     threads: int | None = None  # workers of the local engine; None: one per core
+    engine: str = "local"  # where the batches run: "local" (threads) or "dask"
+    scheduler: str | None = None  # a Dask scheduler's address; None: a local cluster
 
     def plain_values(self) -> bool:
         """Whether dates and amounts read as their defaults: ISO dates kept as written, numbers

@@ -8,6 +8,7 @@ than its input's is read again with the input's reading, so batch boundaries cha
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -83,7 +84,7 @@ class Piece:
     bad_dates: pd.Series | None = None
     hashes: np.ndarray | None = None  # distinct (customer, time, amount) hashes: overlaps
     tally: object = None  # quality.Tally, for inspect
-    first_date: Callable[[], str] | None = None  # "line 2: 'soon'": the batch's first date
+    first_date: tuple[int, str] | None = None  # position and text of the batch's first date
 
 
 @dataclass
@@ -139,8 +140,7 @@ def _piece(item: Input, index: int, options: Options, reading=None, typed=True) 
     evidence = date_evidence(frame[plan.columns.date])
     piece = Piece(None, counts, evidence, reading, raw.typed, statuses=statuses, left_out=left_out)
     if len(frame):  # told only if no reading fits the input's dates
-        value, lines, position = frame[plan.columns.date].iloc[0], raw.lines, frame.index[:1]
-        piece.first_date = lambda: f"line {lines(position.to_numpy())[0]}: {str(value)!r}"
+        piece.first_date = (int(frame.index[0]), str(frame[plan.columns.date].iloc[0]))
     if reading is None:
         try:
             piece.reading = reading = decide_dates(evidence, settings.dates)
@@ -193,14 +193,14 @@ def read_pieces(
     tally: bool = False,
     progress: Progress | None = None,
 ) -> tuple[list[Input], list[list[Piece]], list[DateReading]]:
-    """Every input opened once, cut into batches, and each batch reduced on the local engine.
+    """Every input opened once, cut into batches, and each batch reduced on the engine the
+    settings name (``local``: a thread pool; ``dask``: a Dask cluster).
 
     Parsing decisions are made per input, never per batch: a batch whose own dates read
     otherwise than its input's (decided from every value; the order of slash dates from every
     input) is read again with the input's reading, so batch boundaries change nothing.
     ``progress(done, total, rows)`` hears of each batch done: bytes of all inputs, rows read."""
-    from retain.engines import local
-
+    run = engine(settings)
     every = settings.dedupe or find_duplicates
     inputs = [open_input(path, settings, settings.chunksize) for path in paths]
     jobs = [(k, i) for k, item in enumerate(inputs) for i in range(len(item.batches))]
@@ -208,10 +208,6 @@ def read_pieces(
         _find_duplicates(inputs, jobs, settings)
     options = Options(settings, threads=len(jobs) == 1, hashes=len(inputs) > 1 and not every,
                       tally=tally)  # fmt: skip
-
-    def work(job, reading=None):  # the reader types dates only when the reading is ISO 8601
-        typed = reading is None or reading.shape == "ISO 8601"
-        return _piece(inputs[job[0]], job[1], options, reading, typed)
 
     def reported(pieces):
         total = sum(len(item.source.data or b"") for item in inputs)
@@ -225,7 +221,7 @@ def read_pieces(
 
     while True:
         try:
-            results = local.run(work, jobs, settings.threads)
+            results = run(functools.partial(_job, inputs, options), jobs)
             done = list(reported(results) if progress else results)
             break
         except Reencoded:  # an input was not UTF-8 after all: it was decoded again; cut again
@@ -238,14 +234,32 @@ def read_pieces(
     for (k, i), piece in zip(jobs, done, strict=True):
         pieces[k][i] = piece
     readings = _readings(inputs, pieces, settings)
-    redo = [(k, i) for k, i in jobs if _redo(pieces[k][i], readings[k])]
-    for (k, i), piece in zip(
-        redo,
-        local.run(lambda job: work(job, readings[job[0]]), redo, settings.threads),
-        strict=True,
-    ):
+    redo = [(k, i, readings[k]) for k, i in jobs if _redo(pieces[k][i], readings[k])]
+    for (k, i, _), piece in zip(redo, run(functools.partial(_job, inputs, options), redo),
+                                strict=True):  # fmt: skip
         pieces[k][i] = piece
     return inputs, pieces, readings
+
+
+def _job(inputs: list[Input], options: Options, job: tuple) -> Piece:
+    """One batch's piece: ``job`` is (input, batch[, the input's reading]). A plain function of
+    plain data, so that a Dask worker can run it. The reader types dates only for an ISO
+    reading."""
+    k, i, *given = job
+    reading = given[0] if given else None
+    typed = reading is None or reading.shape == "ISO 8601"
+    return _piece(inputs[k], i, options, reading, typed)
+
+
+def engine(settings: Settings) -> Callable:
+    """``run(work, jobs)`` of the engine the settings name: results in the jobs' order."""
+    if settings.engine == "dask":
+        from retain.engines import dask
+
+        return functools.partial(dask.run, scheduler=settings.scheduler)
+    from retain.engines import local
+
+    return functools.partial(local.run, threads=settings.threads)
 
 
 ROW_KEYS = ("retain-row-fp-01", "retain-row-fp-02")  # two 64-bit hashes: 128 bits a row
@@ -282,6 +296,18 @@ def _find_duplicates(inputs: list[Input], jobs: list, settings: Settings) -> Non
         start += len(batch)
 
 
+def _first_date(item: Input, pieces: list[Piece]) -> str:
+    """``line 2: 'soon'``: the input's first date, its line counted now (an error is coming)."""
+    for index, piece in enumerate(pieces):
+        if piece.first_date:
+            position, value = piece.first_date
+            if item.raws is not None:
+                return f"line {position + 2}: {value!r}"
+            raw = read_batch(item.source, item.batches[index], item.wanted, typed=False)
+            return f"line {raw.lines([position])[0]}: {value!r}"
+    return "no dates"
+
+
 def _readings(
     inputs: list[Input], pieces: list[list[Piece]], settings: Settings
 ) -> list[DateReading]:
@@ -305,8 +331,7 @@ def _readings(
         except DateFormatError as exc:
             column = item.plan.columns.date
             message = str(exc).replace("give a strftime format", "pass --date-format")
-            first = [p.first_date for p in pieces[inputs.index(item)] if p.first_date]
-            example = first[0]() if first else "no dates"
+            example = _first_date(item, pieces[inputs.index(item)])
             raise BadRowsError(
                 f"{item.name}: cannot recognise the dates in column {column!r} ({example}); "
                 f"{message}"

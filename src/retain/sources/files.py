@@ -283,6 +283,26 @@ class Source:
     quoted: bool = True  # the text has quote characters: cut batches outside quotes
     units: list = field(default_factory=list)  # Parquet: (row group reader, rows) in order
 
+    def __getstate__(self) -> dict:
+        """For a worker of a cluster: a mapped file travels as its path and is mapped again
+        there; Parquet row groups are opened again (bytes read from a pipe travel as they are)."""
+        state = dict(self.__dict__)
+        state["mapped"] = isinstance(self.data, mmap.mmap)
+        if state["mapped"]:
+            state["data"] = None
+        if self.kind == "parquet":
+            state["units"] = []
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        mapped = state.pop("mapped", False)
+        self.__dict__.update(state)
+        if mapped:
+            self.data = load_bytes(self.name)
+        if self.kind == "parquet":
+            again = _parquet_dataset(self.name) if self.data is None else None
+            self.units = (again or _parquet_source(self.name, self.data)).units
+
 
 @dataclass(frozen=True)
 class Batch:
