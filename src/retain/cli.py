@@ -144,7 +144,8 @@ def input_options(command):
                      show_default=True,
                      help="Run the batches on this machine's cores, or on a Dask cluster."),
         click.option("--scheduler", metavar="ADDRESS",
-                     help="Dask scheduler, e.g. tcp://10.0.0.5:8786 [a local cluster]."),
+                     help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --engine dask) "
+                          "[a local cluster]."),
         click.option("--case-sensitive-ids", is_flag=True,
                      help="Compare email ids as written (default: lower-cased)."),
         click.option("--dedupe", is_flag=True,

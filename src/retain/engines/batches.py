@@ -253,7 +253,7 @@ def _job(inputs: list[Input], options: Options, job: tuple) -> Piece:
 
 def engine(settings: Settings) -> Callable:
     """``run(work, jobs)`` of the engine the settings name: results in the jobs' order."""
-    if settings.engine == "dask":
+    if settings.engine == "dask" or settings.scheduler:  # a scheduler means a Dask cluster
         from retain.engines import dask
 
         return functools.partial(dask.run, scheduler=settings.scheduler)
