@@ -138,3 +138,19 @@ def test_duplicates_are_found_across_batches_and_files(run, write):
         assert [c["values"] for c in document["cohorts"]] == [[15.0, 0.0], [1.0, None]]
         report = json.loads(run("inspect", a, b, "--format", "json", "--chunksize", size).stdout)
         assert (report["exact_duplicates"], report["rows_used"], report["skipped"]) == (2, 5, {})
+
+
+def test_dedupe_with_non_utf8_text_after_the_sniffed_lines(run, write):
+    """The encoding is decided on the whole file when it is opened, so every pass (duplicates,
+    batches) reads the same text."""
+    rows = "".join(f"c{i:05d},2024-01-05,1\n" for i in range(8000))
+    text = "customer,date,amount\n" + rows + "Müller,2024-02-05,1\nMüller,2024-02-05,1\n"
+    path = write("late.csv", text.encode("cp1252"))
+    for size in ("1000", "500000"):
+        result = run(
+            "cohort", path, "--dedupe", "--counts", "--format", "json", "--chunksize", size
+        )
+        assert result.exit_code == 0, result.stderr
+        document = json.loads(result.stdout)
+        assert document["files"][0]["read_as"]["encoding"] == "cp1252"
+        assert document["rows"]["skipped"] == {"duplicate": 1}

@@ -31,7 +31,6 @@ from retain.settings import Settings, plan_input
 from retain.sources.files import (
     Batch,
     RawTable,
-    Reencoded,
     Source,
     batches,
     open_source,
@@ -219,17 +218,8 @@ def read_pieces(
             progress(done, total, rows)
             yield piece
 
-    while True:
-        try:
-            results = run(functools.partial(_job, inputs, options), jobs)
-            done = list(reported(results) if progress else results)
-            break
-        except Reencoded:  # an input was not UTF-8 after all: it was decoded again; cut again
-            for item in inputs:
-                start, _ = summary_block(item.source, item.plan.columns.date)
-                item.batches = batches(item.source, settings.chunksize, keep_from=start)
-            jobs = [(k, i) for k, item in enumerate(inputs) for i in range(len(item.batches))]
-            options.threads = len(jobs) == 1
+    results = run(functools.partial(_job, inputs, options), jobs)
+    done = list(reported(results) if progress else results)
     pieces = [[None] * len(item.batches) for item in inputs]
     for (k, i), piece in zip(jobs, done, strict=True):
         pieces[k][i] = piece
