@@ -144,25 +144,6 @@ def test_customer_keys_are_one_to_one_and_decode_back(ids):
     assert decode_keys(keys).tolist() == ids
 
 
-@given(
-    st.lists(
-        st.sampled_from(["1", "2", "10", "C01", "C10", "C99", "x007", "x7", "007", "7"]),
-        min_size=1,
-        max_size=20,
-    )
-)
-def test_numbered_ids_tell_customers_apart_and_write_them_back(ids):
-    import pyarrow as pa
-
-    from retain.activity import numbered_ids
-
-    numbered = numbered_ids(pa.array(ids))
-    if numbered is not None:
-        numbers, write = numbered
-        assert len(set(numbers.tolist())) == len(set(ids))
-        assert write(numbers).to_pylist() == ids
-
-
 slash_row = st.tuples(
     st.sampled_from(["a", "b", "c", "Ann@Example.com", "ann@example.com"]),
     st.dates(dt.date(2024, 1, 1), dt.date(2024, 4, 30)),

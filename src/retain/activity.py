@@ -9,8 +9,6 @@ into the table of the whole.
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -146,115 +144,6 @@ def _fixed_width_text(ids: pa.Array) -> np.ndarray | None:
     return text.reshape(len(ids), lengths["max"])
 
 
-def numbered_ids(ids: pa.Array) -> tuple[np.ndarray, Callable] | None:
-    """Ids of one prefix and a number (``C0001234``, ``1234``): the numbers, which tell the ids
-    apart, and a function writing numbers back as ids. None for ids of any other form, or whose
-    numbers would not tell them apart (digits of several widths with leading zeros)."""
-    prefix = re.match(r"\D*", ids[0].as_py()).group()
-    text = _fixed_width_text(ids)
-    if text is not None and 0 < text.shape[1] - len(prefix) <= 15:
-        head, digits = text[:, : len(prefix)], text[:, len(prefix) :]
-        if (head == np.frombuffer(prefix.encode(), np.uint8)).all() and (
-            (digits >= ord("0")) & (digits <= ord("9"))
-        ).all():
-            powers = 10 ** np.arange(digits.shape[1] - 1, -1, -1, dtype=np.int64)
-            numbers = (digits - ord("0")).astype(np.int64) @ powers
-            return numbers, _writer(prefix, digits.shape[1])
-    if prefix and not pc.all(pc.starts_with(ids, prefix)).as_py():
-        return None
-    digits = pc.utf8_slice_codeunits(ids, len(prefix)) if prefix else ids
-    if not pc.all(pc.utf8_is_digit(digits)).as_py():
-        return None
-    widths = pc.min_max(pc.utf8_length(digits)).as_py()
-    if widths["max"] > 15:
-        return None
-    width = widths["max"] if widths["min"] == widths["max"] else 0
-    if not width and pc.any(pc.starts_with(digits, "0")).as_py():
-        return None
-    return digits.cast(pa.int64()).to_numpy(), _writer(prefix, width)
-
-
-def _writer(prefix: str, width: int) -> Callable[[np.ndarray], pa.Array]:
-    """Numbers back to ids: the prefix, then the number zero-padded to ``width``."""
-
-    def write(values: np.ndarray) -> pa.Array:
-        text = pc.utf8_lpad(pa.array(values).cast(pa.string()), width, "0")
-        return pc.binary_join_element_wise(prefix, text, "")
-
-    return write
-
-
-def _reduce(numbers: np.ndarray, categories_of: Callable, period, orders, revenue) -> pd.DataFrame:
-    """Sums per (customer, period), customers given as non-negative ``numbers``: the
-    (customer, period) cells ordered by one sort of (cell, row) pairs, then exact integer sums
-    per cell; ``categories_of`` turns the distinct numbers into the customer categories.
-    (Measured on 10M rows: a dense cell grid, threads over row slices, hashing the cells, and
-    Acero or Polars group-bys were all slower; see benchmarks/README.md.) In-place steps keep
-    the peak memory down."""
-    first = int(period.min()) if len(period) else 0
-    span = int(period.max()) - first + 1 if len(period) else 1
-    top = (int(numbers.max()) + 1) * span if len(numbers) else 1
-    if top.bit_length() > 63:  # large numeric ids over a long span: number the ids densely
-        codes, distinct_numbers = pd.factorize(numbers, sort=True)
-        numbers, outer = codes.astype(np.int64), categories_of
-        top = (len(distinct_numbers) + 1) * span
-
-        def categories_of(n):
-            return outer(np.asarray(distinct_numbers)[n])
-
-    cell = numbers.astype(np.int64)
-    cell *= span
-    cell += period
-    cell -= first
-    row_bits = max(len(cell) - 1, 1).bit_length()
-    if top.bit_length() + row_bits <= 63:
-        cell <<= row_bits
-        cell |= np.arange(len(cell))
-        sort_in_place(cell)
-        order = cell & ((1 << row_bits) - 1)
-        cell >>= row_bits
-        starts = np.flatnonzero(np.diff(cell, prepend=-1))
-        cells = cell[starts]
-        owner = cells // span
-        code = np.cumsum(np.diff(owner, prepend=-1) != 0) - 1
-        distinct = owner[np.flatnonzero(np.diff(owner, prepend=-1))]
-
-        def sums(values: np.ndarray) -> np.ndarray:
-            return np.add.reduceat(values[order], starts) if len(starts) else values[:0]
-    else:
-        cell, cells = pd.factorize(cell)
-        code, distinct = pd.factorize(cells // span)
-
-        def sums(values: np.ndarray) -> np.ndarray:
-            return exact_sums(cell, values, len(cells))
-
-    columns = {
-        "customer": pd.Categorical.from_codes(code, categories_of(distinct), validate=False),
-        "period": cells % span + first,
-        "orders": sums(orders),
-    }
-    if revenue is not None:
-        columns["revenue"] = sums(revenue)
-    return pd.DataFrame(columns, copy=False)  # no copy into one block: the arrays are new
-
-
-def _reduce_values(customer: np.ndarray, period, orders, revenue) -> pd.DataFrame:
-    """``_reduce`` for customers given as ids or keys: number them by hashing first."""
-    codes, uniques = pd.factorize(customer)
-    uniques = np.asarray(uniques)
-    return _reduce(codes, lambda n: uniques[n], period, orders, revenue)
-
-
-def reduce_activity(rows: pd.DataFrame) -> pd.DataFrame:
-    """Sum ``orders`` and ``revenue`` per (customer, period)."""
-    rows = _values(rows, as_ids=False)
-    revenue = rows["revenue"].to_numpy(np.int64) if "revenue" in rows else None
-    return _reduce_values(
-        rows["customer"].to_numpy(), rows["period"].to_numpy(np.int64),
-        rows["orders"].to_numpy(np.int64), revenue,
-    )  # fmt: skip
-
-
 def build_activity(
     transactions: pd.DataFrame, period: str = "month", week_start: str = "monday"
 ) -> pd.DataFrame:
@@ -265,55 +154,25 @@ def build_activity(
     is categorical: its categories are int64 keys when every id is short ASCII
     (``decode_keys`` gives the ids back), else the ids. Row order is not defined.
     """
-    periods = period_ordinals(transactions["timestamp"], period, week_start)
-    revenue = None
-    if "amount" in transactions:
-        revenue = transactions["amount"].to_numpy(dtype=np.int64)
-        orders = (revenue >= 0).astype(np.int64)
-    else:
-        orders = np.ones(len(transactions), dtype=np.int64)
-    ids = pa.array(transactions["customer"], type=pa.string())
-    if isinstance(ids, pa.ChunkedArray):
-        ids = ids.combine_chunks()
-    numbered = numbered_ids(ids) if len(ids) and pc.all(pc.string_is_ascii(ids)).as_py() else None
-    if numbered is not None:
-        numbers, write = numbered
-        return _reduce(numbers, lambda n: _categories(write(n)), periods, orders, revenue)
-    return _reduce_values(_categories(ids), periods, orders, revenue)
-
-
-def _categories(ids: pa.Array) -> np.ndarray:
-    """How an activity table holds customer ids: int64 keys when they are short ASCII."""
-    keys = customer_keys(ids)
-    return ids.to_numpy(zero_copy_only=False) if keys is None else keys
-
-
-def _keyed(table: pd.DataFrame) -> bool:
-    """Whether the table's customers are int64 keys (not ids)."""
-    customer = table["customer"]
-    if isinstance(customer.dtype, pd.CategoricalDtype):
-        return customer.cat.categories.dtype == np.int64
-    return customer.dtype == np.int64
-
-
-def _values(table: pd.DataFrame, as_ids: bool) -> pd.DataFrame:
-    """The table with plain customer values (keys or ids; ids with ``as_ids``)."""
-    customer = table["customer"]
-    if isinstance(customer.dtype, pd.CategoricalDtype):
-        customer = np.asarray(customer.cat.categories)[customer.cat.codes.to_numpy()]
-    customer = np.asarray(customer)
-    if as_ids and customer.dtype == np.int64:
-        customer = decode_keys(customer)
-    return table.assign(customer=customer)
+    return build_cells(transactions, period, week_start).table()
 
 
 def merge_activity(tables: list[pd.DataFrame]) -> pd.DataFrame:
-    """The activity table of the union of the inputs of ``tables`` (exact, any grouping).
+    """The activity table of the union of the inputs of ``tables`` (exact, any grouping)."""
+    return merge_cells([_cells_of(t) for t in tables])
 
-    Tables keyed by ids and by int64 keys merge on the ids."""
-    keyed = {_keyed(t) for t in tables}
-    plain = [_values(t, as_ids=len(keyed) > 1) for t in tables]
-    return reduce_activity(pd.concat(plain, ignore_index=True))
+
+def _cells_of(table: pd.DataFrame) -> Cells:
+    """An activity table's rows as cells: keyed by its int64 keys, or by its ids' hashes."""
+    customer = table["customer"]
+    categories, codes = customer.cat.categories, customer.cat.codes.to_numpy()
+    revenue = table["revenue"].to_numpy(np.int64) if "revenue" in table else None
+    columns = [table["period"].to_numpy(np.int64), table["orders"].to_numpy(np.int64), revenue]
+    if categories.dtype == np.int64:
+        return Cells(np.asarray(categories)[codes], *columns)
+    ids = pa.array(np.asarray(categories, dtype=object), pa.string())
+    hashes = _checked_hashes(ids)
+    return Cells(hashes[codes], *columns, names=(hashes, ids))
 
 
 PARTITION_BITS = 4  # 16 customer partitions: a customer's rows all land in one
@@ -321,10 +180,10 @@ PARTITION_BITS = 4  # 16 customer partitions: a customer's rows all land in one
 
 @dataclass
 class Cells:
-    """Sums per (customer, period) cell of a batch whose ids are all short ASCII: the int64 key
-    of each cell's customer (the same id gives the same key in every batch and file), its
-    period, orders and revenue (None without amounts). Cells of batches merge exactly with
-    ``merge_cells``."""
+    """Sums per (customer, period) cell of a batch: the int64 key of each cell's customer (short
+    ASCII ids packed one-to-one, longer ids by a checked 64-bit hash; the same id gives the same
+    key in every batch and file), its period, orders and revenue (None without amounts). Cells
+    of batches merge exactly with ``merge_cells``."""
 
     keys: np.ndarray
     period: np.ndarray
@@ -357,25 +216,22 @@ class Cells:
         return Cells(keys, self.period, self.orders, self.revenue, (hashes, ids))
 
     def table(self) -> pd.DataFrame:
-        """The activity table of these cells (customers as categorical int64 keys)."""
+        """The activity table of these cells (customers as categorical keys, or ids)."""
         return merge_cells([self])
 
 
 def build_cells(
     transactions: pd.DataFrame, period: str = "month", week_start: str = "monday"
-) -> Cells | None:
+) -> Cells:
     """The cells of a batch of transactions (METRICS.md, Input: ``orders`` are rows with amount
-    >= 0, or every row without amounts; ``revenue`` the net sum), or None when an id is not
-    short ASCII (then ``build_activity`` holds the ids themselves)."""
+    >= 0, or every row without amounts; ``revenue`` the net sum)."""
     ids = pa.array(transactions["customer"], type=pa.string())
     if isinstance(ids, pa.ChunkedArray):
         ids = ids.combine_chunks()
     keys, names = customer_keys(ids), None
     if keys is None:  # longer ids: keyed by a 64-bit hash of each, checked to tell them apart
         encoded = pc.dictionary_encode(ids)
-        hashes = hash_ids(encoded.dictionary)
-        if len(np.unique(hashes)) < len(hashes):
-            return None
+        hashes = _checked_hashes(encoded.dictionary)
         keys, names = hashes[encoded.indices.to_numpy()], (hashes, encoded.dictionary)
     periods = period_ordinals(transactions["timestamp"], period, week_start)
     sums = [np.ones(len(transactions), dtype=np.int64)]
@@ -438,6 +294,29 @@ def _categorical(codes: np.ndarray, categories: pd.Index) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
 
 
+def _checked_hashes(ids: pa.Array) -> np.ndarray:
+    """``hash_ids`` of distinct ids, refusing two ids with one hash."""
+    hashes = hash_ids(ids)
+    order = np.argsort(hashes)
+    _refuse_collisions(ids.take(pa.array(order)), np.flatnonzero(np.diff(hashes[order]) == 0))
+    return hashes
+
+
+def _refuse_collisions(ids: pa.Array, same: np.ndarray) -> None:
+    """Stop when ids at ``same`` and ``same + 1`` (equal hashes) are different ids: one pass
+    cannot tell such customers apart, and they must never count as one."""
+    if not len(same):
+        return
+    first, second = ids.take(pa.array(same)), ids.take(pa.array(same + 1))
+    differ = np.flatnonzero(pc.not_equal(first, second).to_numpy(zero_copy_only=False))
+    if len(differ):
+        a, b = first[int(differ[0])].as_py(), second[int(differ[0])].as_py()
+        raise RetainError(
+            f"customer ids {a!r} and {b!r} have the same 64-bit hash, so one pass cannot tell "
+            "them apart; please report it"
+        )
+
+
 def _by_partition(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The order that sorts keys by partition (the keys' top bits), and where each starts."""
     part = (keys.view(np.uint64) >> np.uint64(64 - PARTITION_BITS)).astype(np.int64)
@@ -455,15 +334,7 @@ def _names(cells: list[Cells], p: int, keys: np.ndarray) -> np.ndarray:
     order = np.argsort(hashes)
     hashes, ids = hashes[order], ids.take(pa.array(order))
     same = np.flatnonzero(hashes[1:] == hashes[:-1])
-    if len(same):
-        first, second = ids.take(pa.array(same)), ids.take(pa.array(same + 1))
-        differ = np.flatnonzero(pc.not_equal(first, second).to_numpy(zero_copy_only=False))
-        if len(differ):
-            a, b = first[int(differ[0])].as_py(), second[int(differ[0])].as_py()
-            raise RetainError(
-                f"customer ids {a!r} and {b!r} have the same 64-bit hash, so one pass cannot "
-                "tell them apart; rerun with --chunksize larger than the input, and report it"
-            )
+    _refuse_collisions(ids, same)
     keep = np.ones(len(hashes), dtype=bool)
     keep[same + 1] = False
     unique_hashes, unique_ids = hashes[keep], ids.filter(pa.array(keep))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from retain.activity import Cells, merge_activity, merge_cells
+from retain.activity import Cells, merge_cells
 from retain.cohorts import CohortStats, assign_cohorts, since_cohorts
 from retain.engines.batches import (
     Input,
@@ -179,16 +179,11 @@ def activity_of(
     return Activity(table, counts, as_of, files, currency, warnings, tally)
 
 
-def _merge(tables: list, settings: Settings) -> pd.DataFrame:
-    """The batches' cells (or activity tables, where ids are not short ASCII) merged: cells
-    partition by partition on the local engine."""
+def _merge(cells: list[Cells], settings: Settings) -> pd.DataFrame:
+    """The batches' cells merged, partition by partition on the local engine."""
     from retain.engines import local
 
-    if all(isinstance(t, Cells) for t in tables):
-        return merge_cells(tables, lambda work, jobs: local.run(work, jobs, settings.threads))
-    if len(tables) == 1:
-        return tables[0]
-    return merge_activity([t.table() if isinstance(t, Cells) else t for t in tables])
+    return merge_cells(cells, lambda work, jobs: local.run(work, jobs, settings.threads))
 
 
 def _file_key(info: dict):

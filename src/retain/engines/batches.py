@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from retain.activity import Cells, build_activity, build_cells
+from retain.activity import Cells, build_cells
 from retain.errors import BadRowsError
 from retain.normalize import BAD_ROWS, Plan, RowCounts, normalize, select_rows, window
 from retain.normalize.dates import (
@@ -64,11 +64,10 @@ class Input:
 
 @dataclass
 class Piece:
-    """One batch, reduced: its cells (or, for ids that cannot be keyed, its activity table) and
-    what it took to make them. ``reading`` is None when the batch's own dates decided nothing:
-    it is read again with its input's reading."""
+    """One batch, reduced: its cells and what it took to make them. ``reading`` is None when
+    the batch's own dates decided nothing: it is read again with its input's reading."""
 
-    activity: Cells | pd.DataFrame | None
+    activity: Cells | None
     counts: RowCounts  # examples without the file name
     evidence: DateEvidence
     reading: DateReading | None
@@ -170,9 +169,7 @@ def _piece(item: Input, index: int, options: Options, reading=None, typed=True) 
         if options.hashes:
             hashed = pd.util.hash_pandas_object(transactions, index=False).to_numpy()
             piece.hashes = np.unique(hashed)
-        piece.activity = build_cells(
-            transactions, settings.period, settings.week_start
-        ) or build_activity(transactions, settings.period, settings.week_start)
+        piece.activity = build_cells(transactions, settings.period, settings.week_start)
     return piece
 
 
