@@ -1,9 +1,9 @@
 """Canonical transactions -> one row per (customer, period): ``orders`` and ``revenue``.
 
 Periods are integer ordinals (consecutive periods differ by 1), so period offsets are plain
-subtraction (METRICS.md, Cohorts: Period offset). The reduction is a sum per key: exact (integer
-amounts) and associative, so activity tables of chunks or files merge with ``merge_activity``
-into the table of the whole.
+subtraction (METRICS.md, Cohorts: Period offset). Each batch reduces to ``Cells``: sums per
+(customer key, period), exact (integer amounts) and associative, so the cells of any batches
+merge (``merge_cells``, partition by partition) into the table of the whole.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from retain.errors import ColumnError, RetainError, counted
+from retain.errors import RetainError, counted
 from retain.headers import key
 from retain.normalize.columns import find_column
 
@@ -198,9 +198,4 @@ def _by_count(item):
 
 def require_column(name: str, header: list[str], column: str | None, flag: str) -> str | None:
     """A column named by a flag, as the header spells it (``ColumnError`` when missing)."""
-    if column is None:
-        return None
-    found = find_column(name, header, column, flag)
-    if found is None:
-        raise ColumnError(f"{name}: no column {column!r} for --{flag}")
-    return found
+    return None if column is None else find_column(name, header, column, flag)
