@@ -490,16 +490,10 @@ def shopify_orders(rng: random.Random, months: list[int]) -> list[Order]:
         orders.append(o)
     # no money moved: voided (cancelled authorization), pending (awaiting manual payment),
     # authorized (not captured) and expired (authorization lapsed)
-    people_n = len({n for n, _ in plan})
     for i, status in enumerate(
         ["voided"] * 6 + ["pending"] * 5 + ["authorized"] * 2 + ["expired"] * 2
     ):
-        if i < 2:  # a person whose only orders moved no money
-            n, m = people_n + i, rng.choice(months)
-        else:
-            n, m = rng.choice(plan)
-            if i % 3 == 0:
-                m = max(months[0], min(mm for nn, mm in plan if nn == n) - 1)
+        n, m = excluded_buyer(i, plan, months, rng)
         o = make(n, m, status)
         o.kept, o.exclusion = False, "status"
         orders.append(o)
@@ -635,15 +629,9 @@ def woo_orders(rng: random.Random, months: list[int]) -> list[Order]:
         elif r < 0.15:  # partial refund: the order keeps its status
             o.refunded = o.extra["items"][0][1] // 2
         orders.append(o)
-    people_n = len({n for n, _ in plan})
     statuses = ["failed"] * 4 + ["cancelled"] * 4 + ["pending"] * 3 + ["on-hold"] * 3
     for i, status in enumerate(statuses):
-        if i < 2:
-            n, m = people_n + i, rng.choice(months)
-        else:
-            n, m = rng.choice(plan)
-            if i % 3 == 0:
-                m = max(months[0], min(mm for nn, mm in plan if nn == n) - 1)
+        n, m = excluded_buyer(i, plan, months, rng)
         o = make(n, m, status)
         o.kept, o.exclusion = False, "status"
         orders.append(o)
@@ -767,14 +755,8 @@ def taobao_orders(rng: random.Random, months: list[int]) -> list[Order]:
             elif r < 0.14:
                 o.refunded = o.extra["goods"][1] // 2
         orders.append(o)
-    people_n = len({n for n, _ in plan})
     for i, status in enumerate(["交易关闭"] * 8 + ["等待买家付款"] * 4):
-        if i < 2:
-            n, m = people_n + i, rng.choice(months)
-        else:
-            n, m = rng.choice(plan)
-            if i % 3 == 0:
-                m = max(months[0], min(mm for nn, mm in plan if nn == n) - 1)
+        n, m = excluded_buyer(i, plan, months, rng)
         if status == "等待买家付款":
             m = months[-1]  # still awaiting payment at export time
         o = make(n, m, status)
@@ -880,6 +862,18 @@ def span(start: str, end: str) -> list[int]:
 
 def count(orders: list[Order], reason: str) -> int:
     return sum(1 for o in orders if o.exclusion == reason)
+
+
+def excluded_buyer(i: int, plan, months, rng):
+    """Who placed the i-th order that moved no money, and in which month: the first two are
+    people whose only orders moved no money; every third is just before the buyer's first kept
+    order."""
+    if i < 2:
+        return len({n for n, _ in plan}) + i, rng.choice(months)
+    n, m = rng.choice(plan)
+    if i % 3 == 0:
+        m = max(months[0], min(mm for nn, mm in plan if nn == n) - 1)
+    return n, m
 
 
 def excluded_statuses(orders) -> dict[str, int]:
