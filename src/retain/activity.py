@@ -152,7 +152,8 @@ def build_activity(
 
     METRICS.md, Input: a customer is active in a period when ``orders > 0`` there. ``customer``
     is categorical: its categories are int64 keys when every id is short ASCII
-    (``decode_keys`` gives the ids back), else the ids. Row order is not defined.
+    (``decode_keys`` gives the ids back), else the ids. Rows are sorted by customer key, then
+    period.
     """
     return build_cells(transactions, period, week_start).table()
 
@@ -176,37 +177,78 @@ def _cells_of(table: pd.DataFrame) -> Cells:
 
 
 PARTITION_BITS = 4  # 16 customer partitions: a customer's rows all land in one
+PARTITIONS = 1 << PARTITION_BITS
+
+
+def partition_of(keys: np.ndarray) -> np.ndarray:
+    """The partition of each int64 key: its top bits, numbered so that partitions ascend with
+    the keys (signed order), so keys sorted are keys sorted by partition."""
+    return ((keys >> (64 - PARTITION_BITS)) + (PARTITIONS >> 1)).astype(np.int8)
+
+
+def _by_partition(keys: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+    """The order that sorts keys by partition (None: already sorted), and where each starts."""
+    part, order = partition_of(keys), None
+    if len(part) > 1 and (part[1:] < part[:-1]).any():
+        order = np.argsort(part, kind="stable")  # a radix sort on int8: fast
+        part = part[order]
+    return order, np.searchsorted(part, np.arange(PARTITIONS + 1))
 
 
 @dataclass
-class Cells:
-    """Sums per (customer, period) cell of a batch: the int64 key of each cell's customer (short
-    ASCII ids packed one-to-one, longer ids by a checked 64-bit hash; the same id gives the same
-    key in every batch and file), its period, orders and revenue (None without amounts). Cells
-    of batches merge exactly with ``merge_cells``."""
+class Part:
+    """Cells of one partition: customer keys, periods, orders, revenue (None without amounts),
+    and where keys are hashes of longer ids, ``names``: distinct hashes and their ids."""
 
     keys: np.ndarray
     period: np.ndarray
     orders: np.ndarray
     revenue: np.ndarray | None
-    # where keys are hashes of longer ids: the batch's distinct keys and their ids
     names: tuple[np.ndarray, pa.Array] | None = None
+
+    @property
+    def nbytes(self) -> int:
+        arrays = [self.keys, self.period, self.orders, self.revenue]
+        names = self.names[0].nbytes + self.names[1].nbytes if self.names else 0
+        return sum(a.nbytes for a in arrays if a is not None) + names
+
+
+@dataclass
+class Cells(Part):
+    """Sums per (customer, period) cell of a batch: the int64 key of each cell's customer (short
+    ASCII ids packed one-to-one, longer ids by a checked 64-bit hash; the same id gives the same
+    key in every batch and file), its period, orders and revenue (None without amounts). Cells
+    of batches merge exactly with ``merge_cells``; ``part(p)`` is partition ``p`` of them."""
+
     bounds: np.ndarray | None = None  # cells sorted by partition: where each partition starts
     name_bounds: np.ndarray | None = None
 
     def __post_init__(self):
         if self.bounds is None:  # sort by partition, in the worker that made the cells
             order, self.bounds = _by_partition(self.keys)
-            for name in ("keys", "period", "orders", "revenue"):
-                if getattr(self, name) is not None:
-                    setattr(self, name, getattr(self, name)[order])
+            if order is not None:
+                for name in ("keys", "period", "orders", "revenue"):
+                    if getattr(self, name) is not None:
+                        setattr(self, name, getattr(self, name)[order])
             if self.names is not None:
                 order, self.name_bounds = _by_partition(self.names[0])
-                self.names = (self.names[0][order], self.names[1].take(pa.array(order)))
+                if order is not None:
+                    self.names = (self.names[0][order], self.names[1].take(pa.array(order)))
+
+    def part(self, p: int) -> Part:
+        """The cells of partition ``p`` (views, no copy)."""
+        start, end = self.bounds[p], self.bounds[p + 1]
+        names = None
+        if self.names is not None:
+            first, last = self.name_bounds[p], self.name_bounds[p + 1]
+            names = (self.names[0][first:last], self.names[1].slice(first, last - first))
+        revenue = None if self.revenue is None else self.revenue[start:end]
+        return Part(self.keys[start:end], self.period[start:end], self.orders[start:end],
+                    revenue, names)  # fmt: skip
 
     def hashed(self) -> Cells:
-        """These cells keyed by the hashes of their ids (for merging with cells of longer
-        ids), where they are keyed by short-id keys."""
+        """These cells keyed by the hashes of their ids (to merge with cells of longer ids),
+        where they are keyed by short-id keys; partitioned anew."""
         if self.names is not None:
             return self
         distinct = np.unique(self.keys)
@@ -238,50 +280,66 @@ def build_cells(
     if "amount" in transactions:
         revenue = transactions["amount"].to_numpy(dtype=np.int64)
         sums = [(revenue >= 0).astype(np.int64), revenue]
-    distinct, code, cell_period, *totals = _reduce_keys(keys, periods, *sums)
-    revenue = totals[1] if len(totals) > 1 else None
-    return Cells(distinct[code], cell_period, totals[0], revenue, names)
+    keys, cell_period, *totals = _reduce_cells(keys, periods, *sums)
+    return Cells(keys, cell_period, totals[0], totals[1] if len(totals) > 1 else None, names)
+
+
+def merge_parts(parts: list[Part]) -> Part:
+    """The exact merge of one partition's cells from any batches: one cell per (key, period),
+    sorted by key, then period. The parts are keyed alike (all by short-id keys, or all by
+    hashes, see ``Cells.hashed``); where keys are hashes, ``names`` holds the distinct keys'
+    ids (two ids with one hash are an error, never one customer)."""
+    hashed = parts[0].names is not None
+    columns = ["keys", "period", "orders"] + ["revenue"] * (parts[0].revenue is not None)
+    keys, period, orders, *revenue = _reduce_cells(
+        *(np.concatenate([getattr(p, c) for p in parts]) for c in columns)
+    )
+    merged = Part(keys, period, orders, revenue[0] if revenue else None)
+    if hashed:
+        distinct = keys[_starts(keys)]
+        merged.names = (distinct, _names(parts, distinct))
+    return merged
 
 
 def merge_cells(cells: list[Cells], run=map) -> pd.DataFrame:
     """The activity table of the union of the batches of ``cells`` (exact, any grouping),
-    partition by partition: each batch's cells split by the top bits of their keys, and each
-    partition merged on its own (``run`` maps over partitions, for example on a thread pool).
+    partition by partition (``run`` maps over partitions, for example on a thread pool).
     Customers never span partitions, so the partitions put side by side are the whole table.
     ``cells`` is emptied once merged, so that its memory goes before the table is assembled."""
-    revenue = cells[0].revenue is not None
-    hashed = any(c.names is not None for c in cells)
-    if hashed:
+    if any(c.names is not None for c in cells):
         cells[:] = [c.hashed() for c in cells]
+    merged = list(run(lambda p: merge_parts([c.part(p) for c in cells]), range(PARTITIONS)))
+    cells.clear()
+    return activity_table(merged)
 
-    def merge(p: int) -> list[np.ndarray]:
-        parts = []
-        for batch in cells:
-            start, end = batch.bounds[p], batch.bounds[p + 1]
-            columns = [batch.keys, batch.period, batch.orders] + [batch.revenue] * revenue
-            parts.append([c[start:end] for c in columns])
-        merged = _reduce_keys(*[np.concatenate(c) for c in zip(*parts, strict=True)])
-        if hashed:  # the partition's customers as ids
-            merged[0] = _names(cells, p, merged[0])
-        return merged
 
-    merged = list(run(merge, range(1 << PARTITION_BITS)))
-    cells.clear()  # the batches' cells are merged: let them go before the table is assembled
-    offsets = np.cumsum([0] + [len(m[0]) for m in merged])
-    codes = np.concatenate([m[1] + offsets[i] for i, m in enumerate(merged)])
-    if hashed:  # ids, as Arrow strings: never one Python object per customer
-        ids = pa.chunked_array([m[0] for m in merged], pa.string())
-        categories = pd.Index(pd.arrays.ArrowStringArray(ids))
+def activity_table(parts: list[Part]) -> pd.DataFrame:
+    """The activity table of merged partitions (``merge_parts``), put side by side: customers
+    categorical over their keys, or their ids where keys are hashes."""
+    codes, categories, offset = [], [], 0
+    for part in parts:
+        new = _runs(part.keys) if len(part.keys) else np.zeros(0, bool)
+        codes.append(np.cumsum(new) - 1 + offset)
+        categories.append(part.names[1] if part.names else part.keys[new])
+        offset += int(new.sum())
+    if any(p.names for p in parts):  # ids, as Arrow strings: never one Python object per customer
+        ids = pa.chunked_array(categories, pa.string())
+        index = pd.Index(pd.arrays.ArrowStringArray(ids))
     else:
-        categories = pd.Index(np.concatenate([m[0] for m in merged]))
+        index = pd.Index(np.concatenate(categories) if categories else np.array([], np.int64))
     columns = {
-        "customer": _categorical(codes, categories),
-        "period": np.concatenate([m[2] for m in merged]),
-        "orders": np.concatenate([m[3] for m in merged]),
+        "customer": _categorical(np.concatenate(codes), index),
+        "period": np.concatenate([p.period for p in parts]),
+        "orders": np.concatenate([p.orders for p in parts]),
     }
-    if revenue:
-        columns["revenue"] = np.concatenate([m[4] for m in merged])
+    if parts[0].revenue is not None:
+        columns["revenue"] = np.concatenate([p.revenue for p in parts])
     return pd.DataFrame(columns, copy=False)  # no copy into one block: the arrays are new
+
+
+def _starts(keys: np.ndarray) -> np.ndarray:
+    """Where each run of equal keys starts."""
+    return np.flatnonzero(_runs(keys)) if len(keys) else np.flatnonzero(keys)
 
 
 def _categorical(codes: np.ndarray, categories: pd.Index) -> pd.Categorical:
@@ -317,20 +375,11 @@ def _refuse_collisions(ids: pa.Array, same: np.ndarray) -> None:
         )
 
 
-def _by_partition(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The order that sorts keys by partition (the keys' top bits), and where each starts."""
-    part = (keys.view(np.uint64) >> np.uint64(64 - PARTITION_BITS)).astype(np.int64)
-    order = np.argsort(part, kind="stable")
-    return order, np.searchsorted(part[order], np.arange((1 << PARTITION_BITS) + 1))
-
-
-def _names(cells: list[Cells], p: int, keys: np.ndarray) -> np.ndarray:
-    """The ids of partition ``p``'s distinct ``keys`` (hashes), from the batches' names; two
+def _names(parts: list[Part], keys: np.ndarray) -> pa.Array:
+    """The ids of the distinct ``keys`` (hashes) of a partition, from its parts' names; two
     different ids with one hash are an error, never one customer."""
-    hashes = np.concatenate([c.names[0][c.name_bounds[p] : c.name_bounds[p + 1]] for c in cells])
-    ids = pa.concat_arrays(
-        [c.names[1].slice(c.name_bounds[p], c.name_bounds[p + 1] - c.name_bounds[p]) for c in cells]
-    )
+    hashes = np.concatenate([p.names[0] for p in parts])
+    ids = pa.concat_arrays([p.names[1] for p in parts])
     order = np.argsort(hashes)
     hashes, ids = hashes[order], ids.take(pa.array(order))
     same = np.flatnonzero(hashes[1:] == hashes[:-1])
@@ -370,31 +419,40 @@ def hash_ids(ids: pa.Array) -> np.ndarray:
     return out.view(np.int64)
 
 
-def _reduce_keys(keys: np.ndarray, period: np.ndarray, *sums: np.ndarray) -> list[np.ndarray]:
-    """Exact sums per (key, period) cell: the distinct keys, each cell's key code and period,
-    then each sum. One sort of packed (cell, row) pairs; integer sums per run."""
-    if len(keys) == 0:
-        return [keys, keys, period, *(s[:0] for s in sums)]
-    codes, distinct = pd.factorize(keys)  # dense codes, so that (code, period) is one int64
+def _reduce_cells(keys: np.ndarray, period: np.ndarray, *sums: np.ndarray) -> list[np.ndarray]:
+    """Exact sums per (key, period) cell, the cells sorted by key, then period: each cell's key
+    and period, then each sum. One sort of the keys ranks each row's customer; one sort of
+    packed (rank, period, row) values finds the cells and the rows of each, in place."""
+    n = len(keys)
+    if n == 0:
+        return [keys, period, *(s[:0] for s in sums)]
+    order = np.argsort(keys)
+    rank = np.cumsum(_runs(keys[order])) - 1
     first, span = int(period.min()), int(period.max() - period.min()) + 1
-    cell = codes.astype(np.int64) * span + (period - first)
-    row_bits = max(len(cell) - 1, 1).bit_length()
-    if (len(distinct) * span).bit_length() + row_bits <= 63:  # sort (cell, row) pairs in place
+    cell = rank * span
+    cell += period[order] - first
+    row_bits = max(n - 1, 1).bit_length()
+    if (int(rank[-1] + 1) * span).bit_length() + row_bits <= 63:  # sort (cell, row) pairs
         cell <<= row_bits
-        cell |= np.arange(len(cell))
+        cell |= np.arange(n)
         sort_in_place(cell)
-        order = cell & ((1 << row_bits) - 1)
+        within = cell & ((1 << row_bits) - 1)
+        cell >>= row_bits
     else:
-        order = np.argsort(cell, kind="stable")
-    keys, period = keys[order], period[order]
-    change = np.empty(len(keys), dtype=bool)
-    change[0] = True
-    np.not_equal(keys[1:], keys[:-1], out=change[1:])
-    new_key = change.copy()
-    change[1:] |= period[1:] != period[:-1]
-    starts = np.flatnonzero(change)
-    code = np.cumsum(new_key[starts]) - 1
+        within = np.argsort(cell, kind="stable")
+        cell = cell[within]
+    rows = order[within]
+    starts = np.flatnonzero(_runs(cell))
+    first_rows = rows[starts]
     return [
-        keys[np.flatnonzero(new_key)], code, period[starts],
-        *(np.add.reduceat(s[order], starts) for s in sums),
+        keys[first_rows], period[first_rows],
+        *(np.add.reduceat(s[rows], starts) for s in sums),
     ]  # fmt: skip
+
+
+def _runs(values: np.ndarray) -> np.ndarray:
+    """True where a run of equal (sorted) values starts."""
+    new = np.empty(len(values), dtype=bool)
+    new[0] = True
+    np.not_equal(values[1:], values[:-1], out=new[1:])
+    return new

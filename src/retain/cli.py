@@ -73,6 +73,17 @@ def _names(ctx, param, value):
     return names
 
 
+def _size(ctx, param, value):
+    if value is None:
+        return None
+    from retain.settings import parse_size
+
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 def _date_format(ctx, param, value):
     """A strftime pattern that strptime can read back: ``%Q`` or a lone ``%`` is a usage error."""
     if value is None:
@@ -140,6 +151,9 @@ def input_options(command):
         click.option("--chunksize", type=click.IntRange(min=1), default=500_000,
                      show_default=True, metavar="ROWS",
                      help="Rows per batch: batches are read and reduced on every core."),
+        click.option("--memory-limit", callback=_size, metavar="SIZE",
+                     help="Memory for the batches' partial tables before they spill to disk "
+                          "($TMPDIR), e.g. 512MiB [1GiB]."),
         click.option("--engine", type=click.Choice(("local", "dask")), default="local",
                      show_default=True,
                      help="Run the batches on this machine's cores, or on a Dask cluster."),

@@ -9,7 +9,7 @@ matrices and are counted in ``CohortStats`` instead (``pre_cohort_periods`` coun
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import astuple, dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,10 @@ class CohortStats:
     refund_only_customers: int = 0
     pre_cohort_periods: int = 0
     before_since: int = 0  # customers of cohorts before --since, not shown
+
+    def __add__(self, other: CohortStats) -> CohortStats:
+        """The stats of two sets of distinct customers (partitions) together."""
+        return CohortStats(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
 
 
 def customer_codes(customer: pd.Series) -> tuple[np.ndarray, int]:
@@ -42,8 +46,7 @@ def assign_cohorts(activity: pd.DataFrame) -> tuple[pd.DataFrame, CohortStats]:
     codes, customers = customer_codes(activity["customer"])
     period = activity["period"].to_numpy(np.int64)
     active = activity["orders"].to_numpy() > 0
-    first = np.full(customers, NO_COHORT, dtype=np.int64)
-    np.minimum.at(first, codes[active], period[active])
+    first = _first_active(codes, customers, np.where(active, period, NO_COHORT))
     cohort = first[codes]
     has_cohort = cohort != NO_COHORT
     seen = np.zeros(customers, dtype=bool)
@@ -59,6 +62,18 @@ def assign_cohorts(activity: pd.DataFrame) -> tuple[pd.DataFrame, CohortStats]:
     if not keep.all():
         columns = {name: _kept(values, keep) for name, values in columns.items()}
     return pd.DataFrame(columns, copy=False), stats
+
+
+def _first_active(codes: np.ndarray, customers: int, period: np.ndarray) -> np.ndarray:
+    """Each customer's smallest ``period`` (NO_COHORT where none): one ``reduceat`` when the
+    rows come grouped by customer (as the engine's tables do), else ``minimum.at``."""
+    first = np.full(customers, NO_COHORT, dtype=np.int64)
+    if len(codes) and (codes[1:] >= codes[:-1]).all():
+        starts = np.flatnonzero(np.concatenate([[True], codes[1:] != codes[:-1]]))
+        first[codes[starts]] = np.minimum.reduceat(period, starts)
+    else:
+        np.minimum.at(first, codes, period)
+    return first
 
 
 def _kept(values, keep: np.ndarray):

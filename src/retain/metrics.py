@@ -38,18 +38,43 @@ class CohortGrids:
     as_of: dt.date
 
 
+def cohort_sums(cohorted: pd.DataFrame) -> pd.DataFrame:
+    """The cohorted activity table (``assign_cohorts``) summed per (cohort, offset): ``active``
+    customers (rows with orders > 0), ``orders`` and ``revenue``. Sums of tables of distinct
+    customers add up (``cohort_grids`` adds repeated cells), so partitions count apart."""
+    cohort = cohorted["cohort"].to_numpy(dtype=np.int64)
+    offset = cohorted["offset"].to_numpy(dtype=np.int64)
+    columns = {"active": (cohorted["orders"].to_numpy() > 0).astype(np.int64),
+               "orders": cohorted["orders"].to_numpy(np.int64)}  # fmt: skip
+    if "revenue" in cohorted:
+        columns["revenue"] = cohorted["revenue"].to_numpy(np.int64)
+    if not len(cohort):
+        return pd.DataFrame({"cohort": cohort, "offset": offset, **columns})
+    base = int(offset.max()) + 1
+    cells, cell = np.unique((cohort - cohort.min()) * base + offset, return_inverse=True)
+    sums = {name: exact_sums(cell, values, len(cells)) for name, values in columns.items()}
+    return pd.DataFrame({"cohort": cells // base + cohort.min(), "offset": cells % base, **sums})
+
+
 def cohort_grids(
     cohorted: pd.DataFrame, as_of: dt.date, period: str = "month", week_start: str = "monday"
 ) -> CohortGrids:
-    """Count the cohorted activity table (``assign_cohorts``) into cohort x offset grids.
+    """Count the cohorted activity table (``assign_cohorts``) into cohort x offset grids."""
+    return grids_of(cohort_sums(cohorted), as_of, period, week_start)
+
+
+def grids_of(
+    sums: pd.DataFrame, as_of: dt.date, period: str = "month", week_start: str = "monday"
+) -> CohortGrids:
+    """The cohort x offset grids of ``cohort_sums`` (of one table, or of partitions put one
+    after the other: repeated cells add up).
 
     Offsets run from 0 to the offset of the as-of period for the oldest cohort; a cell whose
     period starts after ``as_of`` is unobserved, the one containing ``as_of`` is partial unless
     ``as_of`` is its last day (METRICS.md, Cohorts: As-of date).
     """
-    cohort = cohorted["cohort"].to_numpy(dtype=np.int64)
-    offset = cohorted["offset"].to_numpy(dtype=np.int64)
-    active = cohorted["orders"].to_numpy() > 0
+    cohort = sums["cohort"].to_numpy(dtype=np.int64)
+    offset = sums["offset"].to_numpy(dtype=np.int64)
     cohorts = np.unique(cohort)
     as_of_period = int(period_ordinals(np.array([np.datetime64(as_of)]), period, week_start)[0])
     if cohorts.size == 0:
@@ -74,14 +99,14 @@ def cohort_grids(
     period_of_cell = cohorts[:, None] + np.arange(width)[None, :]
     next_start = period_starts(np.array([as_of_period + 1]), period, week_start)[0]
     as_of_is_last_day = np.datetime64(as_of, "D") == next_start - np.timedelta64(1, "D")
-    revenue = grid(cohorted["revenue"].to_numpy()) if "revenue" in cohorted else None
-    active_grid = grid(active)
+    revenue = grid(sums["revenue"].to_numpy()) if "revenue" in sums else None
+    active_grid = grid(sums["active"].to_numpy())
     return CohortGrids(
         cohorts=cohorts,
         labels=[period_label(int(c), period, week_start) for c in cohorts],
         sizes=active_grid[:, 0].copy(),
         active=active_grid,
-        orders=grid(cohorted["orders"].to_numpy()),
+        orders=grid(sums["orders"].to_numpy()),
         revenue=revenue,
         observed=period_of_cell <= as_of_period,
         partial=(period_of_cell == as_of_period) & (not as_of_is_last_day),

@@ -5,14 +5,17 @@ Nothing here prints or knows about click."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 import os
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
-from retain.activity import Cells, merge_cells
+from retain.activity import Part, activity_table
 from retain.cohorts import CohortStats, assign_cohorts, since_cohorts
 from retain.engines.batches import (
     Input,
@@ -24,8 +27,9 @@ from retain.engines.batches import (
     _redo,
     read_pieces,
 )
+from retain.engines.store import CellStore
 from retain.errors import InputError, RetainError, counted
-from retain.metrics import CohortResult, cohort_grids, cohort_table
+from retain.metrics import CohortGrids, CohortResult, cohort_sums, cohort_table, grids_of
 from retain.normalize import (
     BAD_ROWS,
     Plan,
@@ -123,9 +127,11 @@ def _layout_info(plan: Plan, left_out: Counter, settings: Settings) -> dict | No
 
 @dataclass
 class Activity:
-    """The activity table of all inputs, with what it took to make it."""
+    """The activity of all inputs (the batches' cells, merged partition by partition on
+    demand), with what it took to make it."""
 
-    table: pd.DataFrame
+    store: CellStore
+    settings: Settings
     counts: RowCounts
     as_of: dt.date
     files: list[dict] = field(default_factory=list)  # name, columns, rows, how read, per file
@@ -133,34 +139,48 @@ class Activity:
     warnings: list[str] = field(default_factory=list)
     tally: object = None
 
+    def fold(self, work: Callable[[Part], object]) -> list:
+        """``work`` of each merged partition of the activity, on the local engine's threads."""
+        from retain.engines import local
+
+        return self.store.fold(work, lambda w, jobs: local.run(w, jobs, self.settings.threads))
+
+    @functools.cached_property
+    def table(self) -> pd.DataFrame:
+        """The whole activity table (``activity.activity_table``)."""
+        return activity_table(self.fold(lambda part: part))
+
 
 def activity_of(
     inputs: list[Input], pieces: list[list[Piece]], readings: list[DateReading],
-    settings: Settings,
+    settings: Settings, store: CellStore | None = None,
 ) -> Activity:  # fmt: skip
-    """Merge the batches' activity tables (exact), and check what holds across inputs: bad
-    rows under --on-bad-rows fail, one currency, no overlapping files, exact sums."""
-    counts, files, tables, latest = RowCounts(), [], [], []
+    """The batches' cells (in ``store``, or still in the pieces) and the checks that hold
+    across inputs: bad rows under --on-bad-rows fail, one currency, no overlapping files,
+    exact sums."""
+    store = CellStore(settings.memory_limit) if store is None else store
+    counts, files, latest = RowCounts(), [], []
     currencies, statuses, total, tally = Counter(), {}, 0.0, None
     hashes = []
-    for item, item_pieces, reading in zip(inputs, pieces, readings, strict=True):
+    for k, (item, item_pieces, reading) in enumerate(zip(inputs, pieces, readings, strict=True)):
         own = _checked(item, item_pieces, reading, settings)
         counts.add(own, prefix=f"{item.name} ")
         files.append(_info(item, item_pieces, own, reading, settings))
         keys = [p.hashes for p in item_pieces if p.hashes is not None]
         hashes.append((item.name, np.unique(np.concatenate(keys)) if keys else np.array([])))
-        for piece in item_pieces:
+        for i, piece in enumerate(item_pieces):
             currencies += piece.currencies
             total += piece.total
             for column, values in piece.statuses.items():
                 statuses.setdefault(column, Counter()).update(values)
             if piece.activity is not None:
-                tables.append(piece.activity)
+                store.add((k, i), piece.activity)
+                piece.activity = None  # held by the store alone
+            if piece.latest is not None:
                 latest.append(piece.latest)
-                piece.activity = None  # held by ``tables`` alone, which the merge empties
             if piece.tally is not None:
                 tally = piece.tally if tally is None else tally.merge(piece.tally)
-    if not tables:
+    if not store:
         summary = counts.summary() or "none"
         raise InputError(f"no usable rows among {counts.read:,} read (skipped: {summary})")
     if total >= MAX_TOTAL:
@@ -174,16 +194,8 @@ def activity_of(
     as_of = settings.as_of or pd.Timestamp(max(latest)).date()
     if settings.until is not None:
         as_of = min(as_of, settings.until)
-    table = _merge(tables, settings)
     files = sorted(files, key=_file_key)
-    return Activity(table, counts, as_of, files, currency, warnings, tally)
-
-
-def _merge(cells: list[Cells], settings: Settings) -> pd.DataFrame:
-    """The batches' cells merged, partition by partition on the local engine."""
-    from retain.engines import local
-
-    return merge_cells(cells, lambda work, jobs: local.run(work, jobs, settings.threads))
+    return Activity(store, settings, counts, as_of, files, currency, warnings, tally)
 
 
 def _file_key(info: dict):
@@ -260,7 +272,9 @@ def read_activity(
 ) -> Activity:
     """Read every file (``-`` is stdin) once and reduce it to one activity table;
     ``progress(done_bytes, total_bytes, rows)`` hears of each batch."""
-    return activity_of(*read_pieces(paths, settings, progress=progress), settings)
+    store = CellStore(settings.memory_limit)
+    return activity_of(*read_pieces(paths, settings, progress=progress, store=store), settings,
+                       store)  # fmt: skip
 
 
 def inspect_files(paths: list[str], settings: Settings) -> dict:
@@ -268,12 +282,11 @@ def inspect_files(paths: list[str], settings: Settings) -> dict:
     would read, skip and keep, and what looks odd."""
     from retain.quality import first_cohort_estimate
 
-    settings = replace(settings, on_bad_rows="skip")
-    activity = activity_of(
-        *read_pieces(paths, settings, find_duplicates=True, tally=True), settings
-    )
-    cohorted, stats = assign_cohorts(activity.table)
-    grids = cohort_grids(cohorted, activity.as_of, settings.period, settings.week_start)
+    settings = replace(settings, on_bad_rows="skip", since=None)
+    store = CellStore(settings.memory_limit)
+    pieces = read_pieces(paths, settings, find_duplicates=True, tally=True, store=store)
+    activity = activity_of(*pieces, settings, store)
+    grids, stats = _grids(activity, settings)
     counts = activity.counts
     return {
         "files": activity.files,
@@ -314,13 +327,26 @@ def cohorts_of(
 ) -> tuple[CohortResult, CohortStats]:
     """The cohort matrix of ``metric``, and what the cohort assignment left out. With
     ``settings.since``, only the cohorts whose period starts on or after it."""
-    cohorted, stats = assign_cohorts(activity.table)
-    if settings.since is not None:
-        cohorted, stats = since_cohorts(
-            cohorted, stats, settings.since, settings.period, settings.week_start
-        )
-    grids = cohort_grids(cohorted, activity.as_of, settings.period, settings.week_start)
+    grids, stats = _grids(activity, settings)
     return cohort_table(grids, metric, counts), stats
+
+
+def _grids(activity: Activity, settings: Settings) -> tuple[CohortGrids, CohortStats]:
+    """The cohort grids, counted partition by partition (a customer lives in one), so the
+    whole activity table is never held at once."""
+
+    def count(part: Part) -> tuple[pd.DataFrame, CohortStats]:
+        cohorted, stats = assign_cohorts(activity_table([part]))
+        if settings.since is not None:
+            cohorted, stats = since_cohorts(
+                cohorted, stats, settings.since, settings.period, settings.week_start
+            )
+        return cohort_sums(cohorted), stats
+
+    counted = activity.fold(count)
+    sums = pd.concat([c[0] for c in counted], ignore_index=True)
+    stats = functools.reduce(operator.add, [c[1] for c in counted])
+    return grids_of(sums, activity.as_of, settings.period, settings.week_start), stats
 
 
 def cohort_matrix(

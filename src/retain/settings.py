@@ -4,6 +4,7 @@ plan of one input, decided once from its header."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from retain.normalize import DateOptions, Plan, detect_columns
@@ -52,6 +53,7 @@ class Settings:
     threads: int | None = None  # workers of the local engine; None: one per core
     engine: str = "local"  # where the batches run: "local" (threads) or "dask"
     scheduler: str | None = None  # a Dask scheduler's address; None: a local cluster
+    memory_limit: int | None = None  # bytes of cells held before they spill; None: 1 GiB
 
     def plain_values(self) -> bool:
         """Whether dates and amounts read as their defaults: ISO dates kept as written, numbers
@@ -113,6 +115,21 @@ def plan_input(name: str, header: list[str], settings: Settings) -> Plan:
     )  # fmt: skip
 
 
+SIZE_UNITS = {"": 1, "b": 1, "k": 1 << 10, "kb": 1000, "kib": 1 << 10, "m": 1 << 20,
+              "mb": 1000**2, "mib": 1 << 20, "g": 1 << 30, "gb": 1000**3,
+              "gib": 1 << 30}  # fmt: skip
+
+
+def parse_size(text: str | int) -> int:
+    """Bytes of a size such as ``512MiB``, ``2G`` or ``1.5GB`` (K, M, G alone are binary)."""
+    if isinstance(text, int):
+        return text
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", text)
+    if not match or match.group(2).lower() not in SIZE_UNITS:
+        raise ValueError(f"{text!r} is not a size; write it like 512MiB, 2G or 1.5GB")
+    return int(float(match.group(1)) * SIZE_UNITS[match.group(2).lower()])
+
+
 OPTIONS = {f for f in Settings.__dataclass_fields__ if f not in ("dates", "today")}
 DATE_OPTIONS = {"date_format": "format", "dayfirst": "dayfirst", "tz": "tz", "input_tz": "input_tz"}
 
@@ -128,6 +145,8 @@ def settings_of(**options) -> Settings:
     for name in ("as_of", "since", "until"):
         if isinstance(options.get(name), str):
             options[name] = dt.date.fromisoformat(options[name])
+    if options.get("memory_limit") is not None:
+        options["memory_limit"] = parse_size(options["memory_limit"])
     for name in ("where", "names"):
         if isinstance(options.get(name), str):
             options[name] = (options[name],)

@@ -188,6 +188,7 @@ def read_pieces(
     find_duplicates: bool = False,
     tally: bool = False,
     progress: Progress | None = None,
+    store=None,
 ) -> tuple[list[Input], list[list[Piece]], list[DateReading]]:
     """Every input opened once, cut into batches, and each batch reduced on the engine the
     settings name (``local``: a thread pool; ``dask``: a Dask cluster).
@@ -195,7 +196,9 @@ def read_pieces(
     Parsing decisions are made per input, never per batch: a batch whose own dates read
     otherwise than its input's (decided from every value; the order of slash dates from every
     input) is read again with the input's reading, so batch boundaries change nothing.
-    ``progress(done, total, rows)`` hears of each batch done: bytes of all inputs, rows read."""
+    ``progress(done, total, rows)`` hears of each batch done: bytes of all inputs, rows read.
+    With a ``store`` (``engines.store.CellStore``), each batch's cells go there as it is done,
+    so that memory holds a few batches and the store's budget, not every batch's cells."""
     run = engine(settings)
     every = settings.dedupe or find_duplicates
     inputs = [open_input(path, settings, settings.chunksize) for path in paths]
@@ -205,26 +208,29 @@ def read_pieces(
     options = Options(settings, threads=len(jobs) == 1, hashes=len(inputs) > 1 and not every,
                       tally=tally)  # fmt: skip
 
-    def reported(pieces):
-        total = sum(len(item.source.data or b"") for item in inputs)
-        done = rows = 0
-        for (k, i), piece in zip(jobs, pieces, strict=True):
-            batch = inputs[k].batches[i]
-            done += batch.end - batch.start if batch else 0
-            rows += piece.counts.read
-            progress(done, total, rows)
-            yield piece
-
-    results = run(functools.partial(_job, inputs, options), jobs)
-    done = list(reported(results) if progress else results)
+    total = sum(len(item.source.data or b"") for item in inputs)
     pieces = [[None] * len(item.batches) for item in inputs]
-    for (k, i), piece in zip(jobs, done, strict=True):
-        pieces[k][i] = piece
+
+    def keep(todo: list, tell: bool) -> None:
+        done = rows = 0
+        for job, piece in zip(todo, run(functools.partial(_job, inputs, options), todo),
+                              strict=True):  # fmt: skip
+            k, i = job[:2]
+            pieces[k][i] = piece
+            if store is not None:
+                store.discard((k, i))
+                if piece.activity is not None:
+                    store.add((k, i), piece.activity)
+                    piece.activity = None
+            if tell:
+                batch = inputs[k].batches[i]
+                done += batch.end - batch.start if batch else 0
+                rows += piece.counts.read
+                progress(done, total, rows)
+
+    keep(jobs, progress is not None)
     readings = _readings(inputs, pieces, settings)
-    redo = [(k, i, readings[k]) for k, i in jobs if _redo(pieces[k][i], readings[k])]
-    for (k, i, _), piece in zip(redo, run(functools.partial(_job, inputs, options), redo),
-                                strict=True):  # fmt: skip
-        pieces[k][i] = piece
+    keep([(k, i, readings[k]) for k, i in jobs if _redo(pieces[k][i], readings[k])], False)
     return inputs, pieces, readings
 
 
