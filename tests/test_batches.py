@@ -31,6 +31,42 @@ def test_batch_size_changes_nothing(run, path, args):
         ), size  # fmt: skip
 
 
+@pytest.mark.parametrize("path, args", RUNS[::3], ids=[p.name for p, _ in RUNS[::3]])
+def test_spilling_to_disk_changes_nothing(run, path, args):
+    """With no memory for the batches' cells, every batch spills to disk and the partitions are
+    merged from the files: the same bytes."""
+    whole = run("cohort", path, *args)
+    spilled = run("cohort", path, *args, "--chunksize", "2", "--memory-limit", "0")
+    assert (spilled.exit_code, spilled.stdout, spilled.stderr) == (
+        whole.exit_code, whole.stdout, whole.stderr,
+    )  # fmt: skip
+
+
+def test_spilled_short_ids_are_rekeyed_when_long_ids_come(tmp_path):
+    """Short ids are keyed by their bytes and longer ids by a hash; when a later batch brings a
+    longer id, the batches already spilled are keyed again by hashes, so a customer met in both
+    kinds of batches is one customer."""
+    from retain.engines.store import CellStore
+    from retain.pipeline import Settings, read_activity
+
+    rows = ["c1,2024-01-05,10", "c2,2024-01-06,5", "c1,2024-02-01,7",
+            "someone@example.com,2024-02-03,1", "c2,2024-03-01,2"]  # fmt: skip
+    path = tmp_path / "o.csv"
+    path.write_text("customer,date,amount\n" + "\n".join(rows) + "\n")
+    store = CellStore(limit=0)
+    from retain.engines.batches import read_pieces
+
+    read_pieces([str(path)], Settings(chunksize=1), store=store)
+    assert store.hashed and store.spills >= 3 and store.spilled
+    table = read_activity([str(path)], Settings(chunksize=1, memory_limit=0)).table
+    whole = read_activity([str(path)], Settings(chunksize=None)).table
+    as_rows = lambda t: sorted(  # noqa: E731
+        zip(t["customer"].astype(str), t["period"], t["orders"], t["revenue"], strict=True)
+    )
+    assert as_rows(table) == as_rows(whole)
+    assert len(table) == 5 and table["customer"].nunique() == 3
+
+
 def test_inspect_at_every_batch_size(run):
     path = EXPORTS / "excel_orders.csv"
     whole = run("inspect", path, "--format", "json")

@@ -176,23 +176,21 @@ def _cells_of(table: pd.DataFrame) -> Cells:
     return Cells(hashes[codes], *columns, names=(hashes, ids))
 
 
-PARTITION_BITS = 4  # 16 customer partitions: a customer's rows all land in one
-PARTITIONS = 1 << PARTITION_BITS
+PARTITION_BITS = 4  # at least 16 customer partitions: a customer's cells all land in one
 
 
-def partition_of(keys: np.ndarray) -> np.ndarray:
-    """The partition of each int64 key: its top bits, numbered so that partitions ascend with
-    the keys (signed order), so keys sorted are keys sorted by partition."""
-    return ((keys >> (64 - PARTITION_BITS)) + (PARTITIONS >> 1)).astype(np.int8)
+def key_ranges(bits: int = PARTITION_BITS) -> list[tuple[int, int | None]]:
+    """``2**bits`` partitions as ranges ``[low, high)`` of int64 keys (None: no upper end), in
+    key order, so that the partitions put side by side are sorted by key."""
+    step = 1 << (64 - bits)
+    lows = [-(1 << 63) + i * step for i in range(1 << bits)]
+    return list(zip(lows, [*lows[1:], None], strict=True))
 
 
-def _by_partition(keys: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
-    """The order that sorts keys by partition (None: already sorted), and where each starts."""
-    part, order = partition_of(keys), None
-    if len(part) > 1 and (part[1:] < part[:-1]).any():
-        order = np.argsort(part, kind="stable")  # a radix sort on int8: fast
-        part = part[order]
-    return order, np.searchsorted(part, np.arange(PARTITIONS + 1))
+def _span(keys: np.ndarray, low: int, high: int | None) -> tuple[int, int]:
+    """Where the sorted ``keys`` of ``[low, high)`` start and end."""
+    start = int(np.searchsorted(keys, low))
+    return start, len(keys) if high is None else int(np.searchsorted(keys, high))
 
 
 @dataclass
@@ -217,30 +215,26 @@ class Part:
 class Cells(Part):
     """Sums per (customer, period) cell of a batch: the int64 key of each cell's customer (short
     ASCII ids packed one-to-one, longer ids by a checked 64-bit hash; the same id gives the same
-    key in every batch and file), its period, orders and revenue (None without amounts). Cells
-    of batches merge exactly with ``merge_cells``; ``part(p)`` is partition ``p`` of them."""
+    key in every batch and file), its period, orders and revenue (None without amounts), sorted
+    by key. Cells of batches merge exactly with ``merge_cells``, partition by partition: a
+    partition is a range of keys (``key_ranges``), and ``part`` cuts it out of the cells."""
 
-    bounds: np.ndarray | None = None  # cells sorted by partition: where each partition starts
-    name_bounds: np.ndarray | None = None
+    def __post_init__(self):  # sorted by key (names by hash), in the worker that made them
+        if len(self.keys) > 1 and (self.keys[1:] < self.keys[:-1]).any():
+            order = np.argsort(self.keys, kind="stable")
+            for name in ("keys", "period", "orders", "revenue"):
+                if getattr(self, name) is not None:
+                    setattr(self, name, getattr(self, name)[order])
+        if self.names is not None:
+            order = np.argsort(self.names[0])
+            self.names = (self.names[0][order], self.names[1].take(pa.array(order)))
 
-    def __post_init__(self):
-        if self.bounds is None:  # sort by partition, in the worker that made the cells
-            order, self.bounds = _by_partition(self.keys)
-            if order is not None:
-                for name in ("keys", "period", "orders", "revenue"):
-                    if getattr(self, name) is not None:
-                        setattr(self, name, getattr(self, name)[order])
-            if self.names is not None:
-                order, self.name_bounds = _by_partition(self.names[0])
-                if order is not None:
-                    self.names = (self.names[0][order], self.names[1].take(pa.array(order)))
-
-    def part(self, p: int) -> Part:
-        """The cells of partition ``p`` (views, no copy)."""
-        start, end = self.bounds[p], self.bounds[p + 1]
+    def part(self, low: int, high: int | None) -> Part:
+        """The cells whose keys lie in ``[low, high)`` (views, no copy)."""
+        start, end = _span(self.keys, low, high)
         names = None
         if self.names is not None:
-            first, last = self.name_bounds[p], self.name_bounds[p + 1]
+            first, last = _span(self.names[0], low, high)
             names = (self.names[0][first:last], self.names[1].slice(first, last - first))
         revenue = None if self.revenue is None else self.revenue[start:end]
         return Part(self.keys[start:end], self.period[start:end], self.orders[start:end],
@@ -308,7 +302,7 @@ def merge_cells(cells: list[Cells], run=map) -> pd.DataFrame:
     ``cells`` is emptied once merged, so that its memory goes before the table is assembled."""
     if any(c.names is not None for c in cells):
         cells[:] = [c.hashed() for c in cells]
-    merged = list(run(lambda p: merge_parts([c.part(p) for c in cells]), range(PARTITIONS)))
+    merged = list(run(lambda r: merge_parts([c.part(*r) for c in cells]), key_ranges()))
     cells.clear()
     return activity_table(merged)
 

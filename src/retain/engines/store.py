@@ -11,6 +11,7 @@ size of the whole activity table.
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import tempfile
@@ -22,19 +23,31 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from retain.activity import PARTITIONS, Cells, Part, activity_table, merge_parts
+from retain.activity import (
+    PARTITION_BITS,
+    Cells,
+    Part,
+    _span,
+    activity_table,
+    key_ranges,
+    merge_parts,
+)
 
 MEMORY_LIMIT = 1 << 30  # cells held in memory before they spill to disk: 1 GiB
 
 
+MAX_BITS = 12  # at most 4096 partitions
+MIN_PART = 16 << 20  # and no smaller than 16 MB of cells each
+
+
 @dataclass
 class Spilled:
-    """A batch's cells in a file: its partition bounds, kept in memory."""
+    """A batch's cells in a file (sorted by key, as in memory)."""
 
     path: str
-    bounds: np.ndarray
-    name_bounds: np.ndarray | None
+    nbytes: int
     revenue: bool
+    hashed: bool
 
 
 class CellStore:
@@ -51,6 +64,7 @@ class CellStore:
         self.hashed = False
         self.nbytes = 0
         self.spills = 0  # how many times the held cells went to disk
+        self.files = 0
         self._folder: str | None = None
 
     def __bool__(self) -> bool:
@@ -74,12 +88,15 @@ class CellStore:
         if job in self.held:
             self.nbytes -= self.held.pop(job).nbytes
         if job in self.spilled:
-            os.remove(self.spilled.pop(job).path)
+            spilled = self.spilled.pop(job)
+            for path in glob.glob(glob.escape(spilled.path) + ".*"):
+                os.remove(path)
 
     def spill(self) -> None:
         """Write every batch held in memory to its own file, and let the memory go."""
         for job, cells in self.held.items():
-            path = os.path.join(self._dir(), f"cells-{len(self.spilled) + self.spills:06d}")
+            self.files += 1
+            path = os.path.join(self._dir(), f"cells-{self.files:06d}")
             columns = {"keys": cells.keys, "period": cells.period, "orders": cells.orders}
             if cells.revenue is not None:
                 columns["revenue"] = cells.revenue
@@ -87,23 +104,31 @@ class CellStore:
             if cells.names is not None:
                 _write(path + ".names.arrow", pa.table({"hash": cells.names[0],
                                                         "id": cells.names[1]}))  # fmt: skip
-            self.spilled[job] = Spilled(path, cells.bounds, cells.name_bounds,
-                                        cells.revenue is not None)  # fmt: skip
+            self.spilled[job] = Spilled(path, cells.nbytes, cells.revenue is not None,
+                                        cells.names is not None)  # fmt: skip
         self.spills += 1
         self.held.clear()
         self.nbytes = 0
 
-    def part(self, p: int) -> Part:
-        """Partition ``p`` of every batch's cells, merged exactly."""
-        parts = [cells.part(p) for cells in self.held.values()]
-        parts += [_read_part(spilled, p) for spilled in self.spilled.values()]
+    def part(self, low: int, high: int | None) -> Part:
+        """The cells of every batch with keys in ``[low, high)``, merged exactly."""
+        parts = [cells.part(low, high) for cells in self.held.values()]
+        parts += [_read_part(spilled, low, high) for spilled in self.spilled.values()]
         return merge_parts(parts)
 
     def fold(self, work: Callable[[Part], object], run=map) -> list:
-        """``work`` of each merged partition, in partition order (``run`` maps over
-        partitions, for example on a thread pool); only one partition per worker is merged at
-        a time."""
-        return list(run(lambda p: work(self.part(p)), range(PARTITIONS)))
+        """``work`` of each merged partition, in key order (``run`` maps over partitions, for
+        example on a thread pool); only one partition per worker is merged at a time. Once
+        cells have spilled, the rest spill too, and the keys are cut into enough partitions
+        that each one's merge (about four times its cells) stays within an eighth of the
+        budget (or 16 MB of cells)."""
+        bits = PARTITION_BITS
+        if self.spilled:
+            self.spill()
+            total = sum(s.nbytes for s in self.spilled.values())
+            while total >> bits > max(self.limit // 8, MIN_PART) and bits < MAX_BITS:
+                bits += 1
+        return list(run(lambda r: work(self.part(*r)), key_ranges(bits)))
 
     def table(self, run=map) -> pd.DataFrame:
         """The whole activity table (``activity.activity_table``): every partition at once."""
@@ -116,11 +141,8 @@ class CellStore:
             self.held[job] = self.held[job].hashed()
             self.nbytes += self.held[job].nbytes
         for job, spilled in list(self.spilled.items()):
-            parts = [_read_part(spilled, p) for p in range(PARTITIONS)]
-            cells = Cells(*(np.concatenate([getattr(p, c) for p in parts])
-                            for c in ("keys", "period", "orders")),
-                          np.concatenate([p.revenue for p in parts]) if spilled.revenue
-                          else None)  # fmt: skip
+            part = _read_part(spilled, -(1 << 63), None)
+            cells = Cells(part.keys, part.period, part.orders, part.revenue)
             self.discard(job)
             self.held[job] = cells.hashed()
             self.nbytes += self.held[job].nbytes
@@ -137,24 +159,33 @@ def _write(path: str, table: pa.Table) -> None:
         writer.write_table(table)
 
 
-def _read_part(spilled: Spilled, p: int) -> Part:
-    """Partition ``p`` of a spilled batch: only its slice is read and copied."""
-    start, end = int(spilled.bounds[p]), int(spilled.bounds[p + 1])
+def _batch(source) -> pa.RecordBatch:
+    """The one record batch of a spilled file, as views of the mapped file."""
+    reader = pa.ipc.open_file(source)
+    if reader.num_record_batches == 1:
+        return reader.get_batch(0)
+    return pa.RecordBatch.from_pylist([], schema=reader.schema)
+
+
+def _read_part(spilled: Spilled, low: int, high: int | None) -> Part:
+    """The cells of a spilled batch with keys in ``[low, high)``: only their slice is read
+    and copied out of the mapped file."""
     with pa.memory_map(spilled.path + ".arrow") as source:
-        batch = pa.ipc.open_file(source).read_all()
+        batch = _batch(source)
+        start, end = _span(batch.column("keys").to_numpy(), low, high)
         columns = {
             name: batch.column(name).slice(start, end - start).to_numpy().copy()
             for name in batch.column_names
         }
     names = None
-    if spilled.name_bounds is not None:
-        first, last = int(spilled.name_bounds[p]), int(spilled.name_bounds[p + 1])
+    if spilled.hashed:
         with pa.memory_map(spilled.path + ".names.arrow") as source:
-            table = pa.ipc.open_file(source).read_all()
+            table = _batch(source)
+            first, last = _span(table.column("hash").to_numpy(), low, high)
             names = (
                 table.column("hash").slice(first, last - first).to_numpy().copy(),
                 # take copies the strings out of the mapped file
-                table.column("id").take(np.arange(first, last)).combine_chunks(),
+                table.column("id").take(np.arange(first, last)),
             )
     return Part(columns["keys"], columns["period"], columns["orders"], columns.get("revenue"),
                 names)  # fmt: skip
