@@ -46,7 +46,7 @@ def main(path: str, chunksize: int) -> None:
         raw = timed("parse CSV (pyarrow, one thread)", read_batch, item.source, batch,
                     item.wanted, threads=False, summary=item.summary)  # fmt: skip
         rows += len(raw.frame)
-        frame, _, _ = timed("select rows", select_rows, raw.frame, item.plan, raw_counts())
+        frame, *_ = timed("select rows", select_rows, raw.frame, item.plan, raw_counts())
         reading = timed("date evidence and reading", lambda f: decide_dates(
             date_evidence(f[item.plan.columns.date]), settings.dates), frame)  # fmt: skip
         transactions, _, _ = timed("normalize (ids, dates, amounts)", normalize, path, frame,

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from retain.activity import Cells, build_cells
 from retain.errors import BadRowsError
-from retain.normalize import BAD_ROWS, Plan, RowCounts, normalize, select_rows, window
+from retain.normalize import BAD_ROWS, Orders, Plan, RowCounts, normalize, select_rows, window
 from retain.normalize.dates import (
     DateEvidence,
     DateFormatError,
@@ -83,6 +83,7 @@ class Piece:
     hashes: np.ndarray | None = None  # distinct (customer, time, amount) hashes: overlaps
     tally: object = None  # quality.Tally, for inspect
     first_date: tuple[int, str] | None = None  # position and text of the batch's first date
+    orders: Orders | None = None  # line items: orders whose first row is here, or missing
 
 
 @dataclass
@@ -111,13 +112,15 @@ def open_input(path: str, settings: Settings, rows: int | None):
             wanted[plan.columns.amount] = pa.float64()
     wanted = wanted_columns(source, wanted)
     start, summary = summary_block(source, plan.columns.date)
-    whole = plan.line_items is not None  # continuation rows follow their order's first row
-    cut = batches(source, None if whole else rows, keep_from=start)
+    cut = batches(source, rows, keep_from=start)
     return Input(source, plan, wanted, cut, summary)
 
 
-def _piece(item: Input, index: int, options: Options, reading=None, typed=True) -> Piece:
-    """Read, select, normalize and reduce one batch, with ``reading`` (None: the batch's own)."""
+def _piece(
+    item: Input, index: int, options: Options, reading=None, typed=True, first_rows=frozenset()
+) -> Piece:
+    """Read, select, normalize and reduce one batch, with ``reading`` (None: the batch's own);
+    ``first_rows``: line-item orders whose first row is in another batch."""
     settings, plan, given = options.settings, item.plan, reading
     if item.raws is not None:
         raw = item.raws[index]
@@ -134,9 +137,10 @@ def _piece(item: Input, index: int, options: Options, reading=None, typed=True) 
         repeat = item.duplicates[index]
         counts.skip("duplicate", int(repeat.sum()))
         frame = frame[~repeat]
-    frame, statuses, left_out = select_rows(frame, plan, counts)
+    frame, statuses, left_out, orders = select_rows(frame, plan, counts, first_rows)
     evidence = date_evidence(frame[plan.columns.date])
-    piece = Piece(None, counts, evidence, reading, raw.typed, statuses=statuses, left_out=left_out)
+    piece = Piece(None, counts, evidence, reading, raw.typed, statuses=statuses, left_out=left_out,
+                  orders=orders)  # fmt: skip
     if len(frame):  # told only if no reading fits the input's dates
         piece.first_date = (int(frame.index[0]), str(frame[plan.columns.date].iloc[0]))
     if reading is None:
@@ -151,7 +155,7 @@ def _piece(item: Input, index: int, options: Options, reading=None, typed=True) 
     )  # fmt: skip
     if raw.typed and any(r in found.skipped for r in BAD_ROWS):
         # the reader parsed values that are bad: read the batch as text to show them as written
-        return _piece(item, index, options, given, typed=False)
+        return _piece(item, index, options, given, typed=False, first_rows=first_rows)
     del raw, frame  # free the batch's text before the reduction: it holds the peak memory
     transactions = window(transactions, found, settings.until, settings.last_day())
     counts.add(found)
@@ -230,18 +234,30 @@ def read_pieces(
 
     keep(jobs, progress is not None)
     readings = _readings(inputs, pieces, settings)
-    keep([(k, i, readings[k]) for k, i in jobs if _redo(pieces[k][i], readings[k])], False)
+    first_rows = [_first_rows(item_pieces) for item_pieces in pieces]
+    keep([(k, i, readings[k], first_rows[k][i]) for k, i in jobs
+          if _redo(pieces[k][i], readings[k]) or first_rows[k][i]], False)  # fmt: skip
     return inputs, pieces, readings
 
 
+def _first_rows(pieces: list[Piece]) -> list[frozenset]:
+    """Per batch of one input, the line-item orders of its rows that lack their first row in
+    the batch, but have it in another: the batch is read again knowing them, so that a batch
+    boundary inside an order changes nothing."""
+    opened = [p.orders.open if p.orders else frozenset() for p in pieces]
+    if not any(opened):
+        return [frozenset()] * len(pieces)
+    first = frozenset().union(*(p.orders.first for p in pieces if p.orders))
+    return [names & first for names in opened]
+
+
 def _job(inputs: list[Input], options: Options, job: tuple) -> Piece:
-    """One batch's piece: ``job`` is (input, batch[, the input's reading]). A plain function of
-    plain data, so that a Dask worker can run it. The reader types dates only for an ISO
-    reading."""
-    k, i, *given = job
-    reading = given[0] if given else None
+    """One batch's piece: ``job`` is (input, batch[, the input's reading, line-item orders with
+    their first row elsewhere]). A plain function of plain data, so that a Dask worker can run
+    it. The reader types dates only for an ISO reading."""
+    k, i, reading, first_rows = (*job, None, frozenset())[:4]
     typed = reading is None or reading.shape == "ISO 8601"
-    return _piece(inputs[k], i, options, reading, typed)
+    return _piece(inputs[k], i, options, reading, typed, first_rows)
 
 
 def engine(settings: Settings) -> Callable:

@@ -33,7 +33,7 @@ from retain.normalize.text import as_text
 __all__ = [
     "AMOUNT_SCALE", "BAD_ROWS", "MAX_AMOUNT", "SKIP_REASONS", "Columns", "DateOptions", "Plan",
     "RowCounts", "check_timezone", "detect_columns", "normalize", "parse_amounts", "parse_dates",
-    "select_rows", "window",
+    "select_rows", "window", "Orders",
 ]  # fmt: skip
 
 
@@ -63,19 +63,34 @@ class Plan:
         return list(dict.fromkeys(n for n in names if n is not None))
 
 
-def select_rows(
-    frame: pd.DataFrame, plan: Plan, counts: RowCounts
-) -> tuple[pd.DataFrame, dict, Counter]:
-    """The rows that are transactions; the values of each status column among them; and the
-    ``(column, value)`` pairs the layout left out, with their rows.
+@dataclass
+class Orders:
+    """Line items of a batch: the orders whose first row it holds, and those of rows that look
+    like continuation rows (the first-row column empty) without their first row in the batch.
+    A row of ``open`` is a continuation row when another batch holds its order's first row."""
 
-    A line item's continuation rows (same order, the first-row column empty) are counted as
-    ``line_item_row``; rows ``--where`` or the layout leaves out as ``filtered``."""
+    first: frozenset = frozenset()
+    open: frozenset = frozenset()
+
+
+def select_rows(
+    frame: pd.DataFrame, plan: Plan, counts: RowCounts, first_rows: frozenset = frozenset()
+) -> tuple[pd.DataFrame, dict, Counter, Orders]:
+    """The rows that are transactions; the values of each status column among them; the
+    ``(column, value)`` pairs the layout left out, with their rows; and the batch's ``Orders``.
+
+    A line item's continuation rows (same order as a first row of the input, the first-row
+    column empty) are counted as ``line_item_row``; rows ``--where`` or the layout leaves out as
+    ``filtered``. ``first_rows`` names orders whose first row is in another batch."""
     keep = np.ones(len(frame), dtype=bool)
+    orders = Orders()
     if plan.line_items:
         order, marker = (as_text(frame[c]).str.strip() for c in plan.line_items)
         first = (marker != "").to_numpy()
-        continuation = ~first & order.isin(set(order[first])).to_numpy()
+        orders.first = frozenset(order[first])
+        matched = order.isin(orders.first | first_rows).to_numpy()
+        orders.open = frozenset(order[~first & ~matched])
+        continuation = ~first & matched
         counts.skip("line_item_row", int(continuation.sum()))
         keep &= ~continuation
     passed = keep & keep_mask(frame, list(plan.conditions))
@@ -91,7 +106,7 @@ def select_rows(
     statuses = {
         c: Counter(as_text(frame[c]).str.strip().value_counts().to_dict()) for c in plan.statuses
     }
-    return frame, statuses, left_out
+    return frame, statuses, left_out, orders
 
 
 def _customers(frame: pd.DataFrame, plan: Plan, case_sensitive: bool) -> tuple[pd.Series, int]:
