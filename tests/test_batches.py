@@ -188,3 +188,27 @@ def test_dedupe_with_non_utf8_text_after_the_sniffed_lines(run, write):
         document = json.loads(result.stdout)
         assert document["files"][0]["read_as"]["encoding"] == "cp1252"
         assert document["rows"]["skipped"] == {"duplicate": 1}
+
+
+def test_urls_are_read_through_fsspec(run):
+    """Paths with a scheme (s3://, gs://, https://, memory://) are read through fsspec: globs,
+    CSV files, Parquet datasets; a missing object is one line."""
+    import io
+
+    import fsspec
+    import pandas as pd
+
+    fs = fsspec.filesystem("memory")
+    text = (pathlib.Path(__file__).parent / "data" / "small.csv").read_bytes()
+    fs.pipe("memory://exports/jan.csv", text)
+    buffer = io.BytesIO()
+    pd.read_csv(io.BytesIO(text)).to_parquet(buffer)
+    fs.pipe("memory://lake/orders/part-0.parquet", buffer.getvalue())
+    expected = run("cohort", "-", "--format", "csv", input=text.decode()).stdout
+    for url in ("memory://exports/jan.csv", "memory://exports/*.csv", "memory://lake/orders"):
+        result = run("cohort", url, "--format", "csv", "--chunksize", "3")
+        assert (result.exit_code, result.stdout) == (0, expected), url
+    missing = run("cohort", "memory://exports/feb.csv")
+    assert (missing.exit_code, missing.stderr) == (
+        1, "retain: error: memory://exports/feb.csv: no such file\n",
+    )  # fmt: skip

@@ -61,3 +61,14 @@ def test_an_unreachable_scheduler_is_one_line(run, monkeypatch):
     assert result.stderr.startswith(
         "retain: error: cannot reach the Dask scheduler tcp://127.0.0.1:9"
     )
+
+
+def test_dask_workers_read_their_byte_ranges_of_a_url(run, scheduler):
+    """A URL (here file://, any fsspec scheme alike) is read whole once by the client to decide
+    how to read it; each worker then reads only its batches' byte ranges from the URL."""
+    path = EXPORTS / "shopify_orders.csv"
+    args = ["--as-of", "2024-09-30", "--metric", "revenue", "--format", "csv", "--chunksize", "7"]
+    expected = run("cohort", path, *args)
+    on_dask = run("cohort", path.as_uri(), *args, "--engine", "dask", "--scheduler", scheduler)
+    assert on_dask.exit_code == 0, on_dask.stderr
+    assert on_dask.stdout == expected.stdout

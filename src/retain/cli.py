@@ -211,7 +211,7 @@ def _paths(files, output=None) -> list[str]:
     paths = expand_paths(list(files))
     if output and os.path.exists(output):
         for path in paths:
-            if path != "-" and os.path.samefile(output, path):
+            if path != "-" and os.path.exists(path) and os.path.samefile(output, path):
                 raise InputError(f"{output}: is one of the input files; choose another -o path")
     return paths
 

@@ -366,7 +366,8 @@ def cohort_matrix(
     ``as_of``, ``since``, ``until`` (dates or ISO text), ``tz``, ``input_tz``, ``dayfirst``,
     ``date_format``, ``on_bad_rows``, ``where`` (a list of ``COL=VALUE``, ``COL!=VALUE``,
     ``COL~REGEX``), ``refunded``, ``currency``, ``currency_column``, ``layout``,
-    ``case_sensitive_ids``, ``dedupe``, ``decimal``.
+    ``case_sensitive_ids``, ``dedupe``, ``decimal``, ``chunksize``, ``memory_limit`` (bytes,
+    or text such as ``"512MiB"``), ``threads``.
 
     Returns a frame indexed by cohort label with a ``customers`` column and one column per period
     offset (NaN where unobserved or undefined). ``attrs`` holds ``metric``, ``period``,

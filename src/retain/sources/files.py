@@ -70,11 +70,39 @@ class RawTable:
     lines: Lines = lambda positions: [int(p) + 2 for p in positions]  # noqa: E731
 
 
+URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]+://")
+
+
+def remote_fs(path: str):
+    """The fsspec filesystem of a URL such as ``s3://bucket/orders.csv`` (None for a local
+    path), with a clear error when fsspec or the scheme's package is missing."""
+    if not URL.match(path):
+        return None
+    try:
+        import fsspec
+
+        return fsspec.core.url_to_fs(path)[0]
+    except ImportError as exc:
+        raise InputError(
+            f"{path}: reading URLs needs fsspec and the package of its scheme "
+            f"(pip install 'retain[dask]' s3fs, gcsfs or adlfs): {exc}"
+        ) from None
+    except ValueError as exc:  # an unknown scheme
+        raise InputError(f"{path}: {exc}") from None
+
+
 def expand_paths(paths: list[str]) -> list[str]:
-    """Paths as given, with quoted globs (``'exports/*.csv'``) expanded in sorted order."""
+    """Paths as given, with quoted globs (``'exports/*.csv'``, ``s3://bucket/*.csv``) expanded
+    in sorted order."""
     expanded = []
     for path in paths:
-        if path != "-" and not os.path.exists(path) and glob.has_magic(path):
+        fs = remote_fs(path) if path != "-" else None
+        if fs is not None and glob.has_magic(path):
+            matches = sorted(fs.glob(path))
+            if not matches:
+                raise InputError(f"{path}: no file matches this pattern")
+            expanded.extend(fs.unstrip_protocol(m) for m in matches)
+        elif path != "-" and not os.path.exists(path) and glob.has_magic(path):
             matches = sorted(glob.glob(path))
             if not matches:
                 raise InputError(f"{path}: no file matches this pattern")
@@ -125,6 +153,12 @@ _DECOMPRESS = {"gzip": gzip.decompress, "bzip2": bz2.decompress, "xz": lzma.deco
 
 
 def _raw_bytes(path: str, suffix: str):
+    fs = remote_fs(path)
+    if fs is not None:  # read once, whole; workers of a cluster read their own byte ranges
+        try:
+            return fs.cat_file(path)
+        except FileNotFoundError:
+            raise InputError(f"{path}: no such file") from None
     try:
         info = os.stat(path)
     except FileNotFoundError:
@@ -313,6 +347,7 @@ class Source:
     body: int = 0
     body_line: int = 1
     quoted: bool = True  # the text has quote characters: cut batches outside quotes
+    remote: bool = False  # ``data`` is the bytes of a URL as they are: workers read ranges
     units: list = field(default_factory=list)  # Parquet: (row group reader, rows) in order
 
     def __getstate__(self) -> dict:
@@ -320,7 +355,7 @@ class Source:
         there; Parquet row groups are opened again (bytes read from a pipe travel as they are)."""
         state = dict(self.__dict__)
         state["mapped"] = isinstance(self.data, mmap.mmap)
-        if state["mapped"]:
+        if state["mapped"] or self.remote:  # a URL's batches are read from it by range
             state["data"] = None
         if self.kind == "parquet":
             state["units"] = []
@@ -357,9 +392,11 @@ def open_source(
     header (``names`` for a file without one). A quoted field that never closes would swallow
     the rest of the file: it raises ``InputError`` naming its line."""
     name = "<stdin>" if path == "-" else path
-    if path != "-" and os.path.isdir(path):
+    fs = remote_fs(path) if path != "-" else None
+    if path != "-" and (fs.isdir(path) if fs is not None else os.path.isdir(path)):
         return _parquet_dataset(path)
     data = load_bytes(path)
+    fetched = data
     if bytes(data[: len(PARQUET_MAGIC)]) == PARQUET_MAGIC:
         return _parquet_source(name, data)
     if not bytes(data[:MAX_HEADER_BYTES]).strip():
@@ -390,6 +427,7 @@ def open_source(
     source = Source(name, data, header, "csv", delim, kind, encoding, names is None, body)
     source.body_line = header_lines + 1 if names is None else 1
     source.quoted = quotes > 0
+    source.remote = fs is not None and data is fetched  # neither decompressed nor transcoded
     return source
 
 
@@ -489,7 +527,7 @@ def read_batch(
     ``lines`` turns positions into physical line numbers of the file."""
     if source.kind == "parquet":
         return _read_parquet(source, batch, wanted)
-    data = memoryview(source.data)[batch.start : batch.end]
+    data = _span_bytes(source, batch.start, batch.end)
     frame, malformed, summary_words, typed = _parse(
         source.name, data, source.delim, source.header, wanted, typed, threads
     )
@@ -511,7 +549,15 @@ def read_batch(
 
 def _line_at(source: Source, batch: Batch) -> int:
     """The physical line a batch starts on: the newlines before it, counted when asked."""
-    return source.body_line + _count(source.data[source.body : batch.start], b"\n")
+    return source.body_line + _count(_span_bytes(source, source.body, batch.start), b"\n")
+
+
+def _span_bytes(source: Source, start: int, end: int):
+    """Bytes ``start:end`` of a source's text: a view of its data, or, on a worker of a
+    cluster, a range read from its URL."""
+    if source.data is None and source.remote:
+        return memoryview(remote_fs(source.name).cat_file(source.name, start, end))
+    return memoryview(source.data)[start:end]
 
 
 def _release(data: mmap.mmap, batch: Batch) -> None:
@@ -788,7 +834,9 @@ def _parquet_dataset(path: str) -> Source:
     import pyarrow.dataset as ds
 
     try:
-        dataset = ds.dataset(path, format="parquet", partitioning="hive")
+        fs = remote_fs(path)
+        where = path if fs is None else fs._strip_protocol(path)
+        dataset = ds.dataset(where, filesystem=fs, format="parquet", partitioning="hive")
         fragments = sorted(dataset.get_fragments(), key=lambda f: f.path)
         units = [
             (functools.partial(_read_fragment, group, dataset.schema), group.row_groups[0].num_rows)
