@@ -278,7 +278,16 @@ def test_all_rows_skipped_is_an_error(run, write):
         (["--period", "fortnight"], "Invalid value for '--period'"),
         (["--as-of", "31/12/2024"], "'31/12/2024' is not a date; write it as YYYY-MM-DD"),
         (["--tz", "Mars/Base"], "unknown time zone 'Mars/Base'"),
-        (["--metric", "revenue", "--counts"], "--counts goes with --metric retention or churn"),
+        (
+            ["--metric", "revenue", "--counts"],
+            "--counts goes with --metric retention, churn or repeat",
+        ),
+        (["--metric", "ltv", "--rolling"], "--rolling goes with --metric retention or churn"),
+        (
+            ["--relative", "previous", "--counts"],
+            "--relative previous goes with --metric retention or revenue-retention, without --counts",
+        ),
+        (["--mean", "median"], "Invalid value for '--mean'"),
         (["-o", "out.xlsx"], "cannot tell the format from 'out.xlsx'; pass --format"),
         (["--format", "yaml"], "Invalid value for '--format'"),
     ],

@@ -19,7 +19,8 @@ import click
 from retain.sources.layouts import NAMES as LAYOUTS
 
 PERIODS = ("day", "week", "month", "quarter", "year")
-METRICS = ("retention", "churn", "revenue", "revenue-retention")
+METRICS = ("retention", "churn", "revenue", "revenue-retention", "ltv", "orders", "repeat")
+MEANS = ("weighted", "simple", "none")
 FORMATS = ("table", "csv", "json", "markdown")
 DELIMITERS = {",": ",", ";": ";", "tab": "\t", "\\t": "\t", "\t": "\t", "|": "|",
               "whitespace": "whitespace"}  # fmt: skip
@@ -263,7 +264,35 @@ def cli():
 @click.option(
     "--counts",
     is_flag=True,
-    help="Customer counts instead of rates (retention: active, churn: gone).",
+    help="Customer counts instead of rates (retention: active, churn: gone, repeat: 2+ orders).",
+)
+@click.option(
+    "--rolling",
+    is_flag=True,
+    help="Rolling retention: active in period k or any later one (churn: gone for good).",
+)
+@click.option(
+    "--relative",
+    type=click.Choice(("first", "previous")),
+    default="first",
+    show_default=True,
+    help="Each cell as a share of offset 0, or of the cohort's previous offset.",
+)
+@click.option(
+    "--mean",
+    type=click.Choice(MEANS),
+    default="weighted",
+    show_default=True,
+    help="Average row: ratio of sums, mean of the cohorts' rates, or none.",
+)
+@click.option(
+    "--max-offset", type=click.IntRange(min=0), metavar="N", help="Show offsets 0 to N only."
+)
+@click.option(
+    "--min-cohort-size",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Hide cohorts of fewer than N customers (counted in the notes).",
 )
 @click.option(
     "--format",
@@ -273,7 +302,8 @@ def cli():
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file (atomically) instead of stdout.")  # fmt: skip
-def cohort(files, metric, counts, fmt, output, **options):
+def cohort(files, metric, counts, rolling, relative, mean, max_offset, min_cohort_size, fmt,
+           output, **options):  # fmt: skip
     """Cohort matrix of FILES (CSV, TSV, compressed or Parquet; - for stdin).
 
     Each customer joins the cohort of their first order's period; each cell shows the metric for
@@ -294,13 +324,22 @@ def cohort(files, metric, counts, fmt, output, **options):
             raise click.BadParameter(
                 f"cannot tell the format from {output!r}; pass --format", param_hint="-o"
             )
-    if counts and metric not in ("retention", "churn"):
-        raise click.BadParameter("--counts goes with --metric retention or churn",
+    if counts and metric not in ("retention", "churn", "repeat"):
+        raise click.BadParameter("--counts goes with --metric retention, churn or repeat",
                                  param_hint="--counts")  # fmt: skip
+    if rolling and metric not in ("retention", "churn"):
+        raise click.BadParameter("--rolling goes with --metric retention or churn",
+                                 param_hint="--rolling")  # fmt: skip
+    if relative == "previous" and (counts or metric not in ("retention", "revenue-retention")):
+        raise click.BadParameter("--relative previous goes with --metric retention or "
+                                 "revenue-retention, without --counts",
+                                 param_hint="--relative")  # fmt: skip
+    view = {"rolling": rolling, "relative": relative, "mean": mean, "max_offset": max_offset,
+            "min_cohort_size": min_cohort_size}  # fmt: skip
     settings = _settings(options)
     with _progress() as progress:
         activity = read_activity(_paths(files, output), settings, progress)
-    result, stats = cohorts_of(activity, settings, metric, counts)
+    result, stats = cohorts_of(activity, settings, metric, counts, **view)
     for message in run_messages(activity):
         click.echo(f"retain: {message}", err=True)
     _emit(render(result, fmt or "table", cohort_meta(activity, stats)), output)

@@ -323,12 +323,15 @@ def frame_activity(frame: pd.DataFrame, settings: Settings = Settings()) -> Acti
 
 
 def cohorts_of(
-    activity: Activity, settings: Settings, metric: str = "retention", counts: bool = False
-) -> tuple[CohortResult, CohortStats]:
+    activity: Activity, settings: Settings, metric: str = "retention", counts: bool = False,
+    **view,
+) -> tuple[CohortResult, CohortStats]:  # fmt: skip
     """The cohort matrix of ``metric``, and what the cohort assignment left out. With
-    ``settings.since``, only the cohorts whose period starts on or after it."""
+    ``settings.since``, only the cohorts whose period starts on or after it. ``view``: the
+    keywords of ``metrics.cohort_table`` (rolling, relative, mean, max_offset,
+    min_cohort_size)."""
     grids, stats = _grids(activity, settings)
-    return cohort_table(grids, metric, counts), stats
+    return cohort_table(grids, metric, counts, **view), stats
 
 
 def _grids(activity: Activity, settings: Settings) -> tuple[CohortGrids, CohortStats]:
@@ -358,11 +361,19 @@ def cohort_matrix(
     metric: str = "retention",
     *,
     counts: bool = False,
+    rolling: bool = False,
+    relative: str = "first",
+    mean: str = "weighted",
+    max_offset: int | None = None,
+    min_cohort_size: int | None = None,
     **options,
 ) -> pd.DataFrame:
     """The cohort matrix of a transactions frame, the same numbers as ``retain cohort``.
 
-    Every option of ``retain cohort`` is a keyword, with ``-`` as ``_``: ``week_start``,
+    Every option of ``retain cohort`` is a keyword, with ``-`` as ``_``: the view (``metric``:
+    retention, churn, revenue, revenue-retention, ltv, orders, repeat; ``counts``,
+    ``rolling``, ``relative`` first or previous, ``mean`` weighted, simple or none,
+    ``max_offset``, ``min_cohort_size``), and how to read the rows: ``week_start``,
     ``as_of``, ``since``, ``until`` (dates or ISO text), ``tz``, ``input_tz``, ``dayfirst``,
     ``date_format``, ``on_bad_rows``, ``where`` (a list of ``COL=VALUE``, ``COL!=VALUE``,
     ``COL~REGEX``), ``refunded``, ``currency``, ``currency_column``, ``layout``,
@@ -371,8 +382,8 @@ def cohort_matrix(
 
     Returns a frame indexed by cohort label with a ``customers`` column and one column per period
     offset (NaN where unobserved or undefined). ``attrs`` holds ``metric``, ``period``,
-    ``as_of``, ``currency``, ``partial`` (cohort -> offset of its partial cell) and
-    ``weighted_average``.
+    ``as_of``, ``currency``, ``partial`` (cohort -> offset of its partial cell), ``mean`` and
+    ``average`` (the average row), ``hidden_cohorts`` (under ``min_cohort_size``).
 
     Example::
 
@@ -381,7 +392,9 @@ def cohort_matrix(
     """
     settings = settings_of(customer=customer, date=date, amount=amount, period=period, **options)
     activity = frame_activity(frame, settings)
-    result, _ = cohorts_of(activity, settings, metric, counts)
+    view = {"rolling": rolling, "relative": relative, "mean": mean, "max_offset": max_offset,
+            "min_cohort_size": min_cohort_size}  # fmt: skip
+    result, _ = cohorts_of(activity, settings, metric, counts, **view)
     table = result.table
     table.attrs.update(
         metric=metric,
@@ -389,6 +402,11 @@ def cohort_matrix(
         as_of=result.grids.as_of.isoformat(),
         currency=activity.currency,
         partial=result.partial,
-        weighted_average=None if result.average is None else result.average.tolist(),
+        mean=result.mean,
+        average=None if result.average is None else result.average.tolist(),
+        weighted_average=(
+            None if result.average is None or result.mean != "weighted" else result.average.tolist()
+        ),
+        hidden_cohorts=result.hidden[0],
     )
     return table

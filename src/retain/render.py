@@ -120,7 +120,10 @@ def to_json(result: CohortResult, meta: dict) -> str:
         **meta,
         "offsets": offsets,
         "cohorts": cohorts,
-        "weighted_average": average,
+        "mean": result.mean,
+        "hidden_cohorts": {"cohorts": result.hidden[0], "customers": result.hidden[1]},
+        "weighted_average": average if result.mean == "weighted" else None,
+        "simple_average": average if result.mean == "simple" else None,
     }
     return json.dumps(document, indent=2, allow_nan=False) + "\n"
 
@@ -135,7 +138,8 @@ def _grid_rows(result: CohortResult) -> list[list[str]]:
         rows.append([label, f"{int(row['customers']):,}", *cells])
     if result.average is not None:
         total = f"{int(result.table['customers'].sum()):,}"
-        rows.append(["weighted avg", total, *(_human(v, result.kind) for v in result.average)])
+        rows.append([f"{result.mean} avg", total,
+                     *(_human(v, result.kind) for v in result.average)])  # fmt: skip
     return rows
 
 
@@ -145,7 +149,11 @@ def _notes(result: CohortResult, meta: dict) -> list[str]:
     if result.partial:
         notes.append(f"{PARTIAL_MARK} partial period: it ends after the as-of date")
     if result.average is not None:
-        notes.append("weighted avg: over the complete cells of each column")
+        notes.append(f"{result.mean} avg: over the complete cells of each column")
+    if result.hidden[0]:
+        cohorts, customers = result.hidden
+        notes.append(f"{counted(cohorts, 'cohort')} ({counted(customers, 'customer')}) under "
+                     "the minimum cohort size: not shown")  # fmt: skip
     if meta.get("refund_only_customers"):
         who = counted(meta["refund_only_customers"], "customer")
         notes.append(f"{who} with only refunds: no cohort")

@@ -1,0 +1,17 @@
+"""The metrics of METRICS.md, as pure functions: ``matrix`` (cohort matrices)."""
+
+from retain.metrics.matrix import (
+    MEANS,
+    METRICS,
+    CohortGrids,
+    CohortResult,
+    cohort_grids,
+    cohort_sums,
+    cohort_table,
+    grids_of,
+)
+
+__all__ = [
+    "MEANS", "METRICS", "CohortGrids", "CohortResult", "cohort_grids", "cohort_sums",
+    "cohort_table", "grids_of",
+]  # fmt: skip

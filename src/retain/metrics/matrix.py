@@ -1,0 +1,336 @@
+"""Cohort matrices (METRICS.md, "Cohort matrices"): pure functions of the cohorted activity table.
+
+``cohort_grids`` counts once per cohort and offset (cohort size S_c, active customers A_{c,k},
+orders, revenue Rev_{c,k}, and the customers whose last activity or second order falls at k)
+and marks the unobserved and partial cells; ``cohort_table`` turns the grids into the matrix of
+one metric (one function per metric below), with its average row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from retain.activity import exact_sums, period_label, period_ordinals, period_starts
+from retain.errors import MetricError
+from retain.normalize import AMOUNT_SCALE
+
+METRICS = ("retention", "churn", "revenue", "revenue-retention", "ltv", "orders", "repeat")
+MEANS = ("weighted", "simple", "none")
+MAX_CELLS = 5_000_000  # a matrix larger than this is a sign of stray dates, not of a question
+
+
+@dataclass
+class CohortGrids:
+    """Per-cohort counts; 2-D arrays are indexed [cohort row, offset]."""
+
+    cohorts: np.ndarray  # cohort period ordinals, ascending
+    labels: list[str]
+    sizes: np.ndarray  # S_c
+    active: np.ndarray  # A_{c,k}
+    orders: np.ndarray
+    revenue: np.ndarray | None  # Rev_{c,k} in 1/AMOUNT_SCALE units; None without amounts
+    last: np.ndarray  # customers whose last active period is c+k
+    second: np.ndarray  # customers whose second order is in period c+k
+    observed: np.ndarray  # period c+k starts on or before the as-of date
+    partial: np.ndarray  # period c+k contains the as-of date and ends after it
+    period: str
+    week_start: str
+    as_of: dt.date
+
+
+def cohort_sums(cohorted: pd.DataFrame) -> pd.DataFrame:
+    """The cohorted activity table (``assign_cohorts``) summed per (cohort, offset): ``active``
+    customers (rows with orders > 0), ``orders``, ``revenue``, and the customers whose ``last``
+    active period, and whose ``second`` order, falls there. Sums of tables of distinct
+    customers add up (``cohort_grids`` adds repeated cells), so partitions count apart."""
+    cohort = cohorted["cohort"].to_numpy(dtype=np.int64)
+    offset = cohorted["offset"].to_numpy(dtype=np.int64)
+    orders = cohorted["orders"].to_numpy(np.int64)
+    columns = {"active": (orders > 0).astype(np.int64), "orders": orders}
+    if "revenue" in cohorted:
+        columns["revenue"] = cohorted["revenue"].to_numpy(np.int64)
+    columns.update(_customer_marks(cohorted, offset, orders))
+    if not len(cohort):
+        return pd.DataFrame({"cohort": cohort, "offset": offset, **columns})
+    base, first = int(offset.max()) + 1, int(cohort.min())
+    code = (cohort - first) * base + offset
+    size = int(code.max()) + 1
+    if size <= 4 * len(code):  # a dense grid: counted straight into it
+        cells = np.flatnonzero(np.bincount(code, minlength=size))
+        sums = {name: exact_sums(code, values, size)[cells] for name, values in columns.items()}
+    else:
+        cells, cell = np.unique(code, return_inverse=True)
+        sums = {name: exact_sums(cell, values, len(cells)) for name, values in columns.items()}
+    return pd.DataFrame({"cohort": cells // base + first, "offset": cells % base, **sums})
+
+
+def _customer_marks(cohorted: pd.DataFrame, offset: np.ndarray, orders: np.ndarray) -> dict:
+    """Per row, 1 where it is its customer's last active row (``last``), or the row where the
+    customer's orders reach two (``second``); rows taken in (customer, offset) order."""
+    from retain.cohorts import customer_codes
+
+    codes, _ = customer_codes(cohorted["customer"])
+    n = len(codes)
+    marks = {"last": np.zeros(n, np.int64), "second": np.zeros(n, np.int64)}
+    if not n:
+        return marks
+    ordered = (codes[1:] > codes[:-1]) | ((codes[1:] == codes[:-1]) & (offset[1:] >= offset[:-1]))
+    order = None if ordered.all() else np.lexsort((offset, codes))
+    codes_o, orders_o = (codes, orders) if order is None else (codes[order], orders[order])
+    ends = np.append(codes_o[1:] != codes_o[:-1], True)  # last row of each customer
+    starts = np.flatnonzero(np.concatenate([[True], ends[:-1]]))
+    active = orders_o > 0
+    # the last active row: the customer's last row with orders > 0
+    position = np.where(active, np.arange(n), -1)
+    last_rows = np.maximum.reduceat(position, starts)
+    # the row where the running count of orders first reaches 2
+    running = np.cumsum(orders_o)
+    before = np.repeat(
+        np.concatenate([[0], running[starts[1:] - 1]]), np.diff(np.append(starts, n))
+    )
+    mine = running - before
+    second = (mine >= 2) & (mine - orders_o < 2)
+    last = np.zeros(n, np.int64)
+    last[last_rows[last_rows >= 0]] = 1
+    if order is None:
+        return {"last": last, "second": second.astype(np.int64)}
+    marks["last"][order] = last
+    marks["second"][order] = second
+    return marks
+
+
+def cohort_grids(
+    cohorted: pd.DataFrame, as_of: dt.date, period: str = "month", week_start: str = "monday"
+) -> CohortGrids:
+    """Count the cohorted activity table (``assign_cohorts``) into cohort x offset grids."""
+    return grids_of(cohort_sums(cohorted), as_of, period, week_start)
+
+
+def grids_of(
+    sums: pd.DataFrame, as_of: dt.date, period: str = "month", week_start: str = "monday"
+) -> CohortGrids:
+    """The cohort x offset grids of ``cohort_sums`` (of one table, or of partitions put one
+    after the other: repeated cells add up).
+
+    Offsets run from 0 to the offset of the as-of period for the oldest cohort; a cell whose
+    period starts after ``as_of`` is unobserved, the one containing ``as_of`` is partial unless
+    ``as_of`` is its last day (METRICS.md, Cohorts: As-of date).
+    """
+    cohort = sums["cohort"].to_numpy(dtype=np.int64)
+    offset = sums["offset"].to_numpy(dtype=np.int64)
+    cohorts = np.unique(cohort)
+    as_of_period = int(period_ordinals(np.array([np.datetime64(as_of)]), period, week_start)[0])
+    if cohorts.size == 0:
+        raise MetricError(
+            "no customer has an order (a row with an amount of 0 or more) by the as-of date, "
+            "so there is no cohort to show"
+        )
+    width = as_of_period - int(cohorts[0]) + 1
+    if cohorts.size * width > MAX_CELLS:
+        first = period_label(int(cohorts[0]), period, week_start)
+        raise MetricError(
+            f"the data spans {width:,} {period}s, from {first} to {as_of}: too many for a matrix; "
+            "look for stray dates with `retain inspect`, or pass --since or a longer --period"
+        )
+    row = np.searchsorted(cohorts, cohort)
+    cell = row * width + offset
+    shape = (cohorts.size, width)
+
+    def grid(values: np.ndarray) -> np.ndarray:  # exact integer sums per cell
+        return exact_sums(cell, values.astype(np.int64), cohorts.size * width).reshape(shape)
+
+    period_of_cell = cohorts[:, None] + np.arange(width)[None, :]
+    next_start = period_starts(np.array([as_of_period + 1]), period, week_start)[0]
+    as_of_is_last_day = np.datetime64(as_of, "D") == next_start - np.timedelta64(1, "D")
+    revenue = grid(sums["revenue"].to_numpy()) if "revenue" in sums else None
+    active_grid = grid(sums["active"].to_numpy())
+    last, second = grid(sums["last"].to_numpy()), grid(sums["second"].to_numpy())
+    return CohortGrids(
+        cohorts=cohorts,
+        labels=[period_label(int(c), period, week_start) for c in cohorts],
+        sizes=active_grid[:, 0].copy(),
+        active=active_grid,
+        orders=grid(sums["orders"].to_numpy()),
+        revenue=revenue,
+        last=last,
+        second=second,
+        observed=period_of_cell <= as_of_period,
+        partial=(period_of_cell == as_of_period) & (not as_of_is_last_day),
+        period=period,
+        week_start=week_start,
+        as_of=as_of,
+    )
+
+
+@dataclass
+class CohortResult:
+    """One metric's matrix: ``table`` has index ``cohort`` (labels), a ``customers`` column, and
+    one column per offset 0..K; NaN/NA marks unobserved or undefined cells."""
+
+    metric: str
+    kind: str  # "rate", "count" or "money": how to show the numbers
+    table: pd.DataFrame
+    partial: dict[str, int]  # cohort label -> offset of its partial cell
+    average: pd.Series | None  # average row over the shown cohorts' complete cells, by offset
+    grids: CohortGrids
+    mean: str = "weighted"  # how the average row averages: weighted or simple
+    hidden: tuple[int, int] = (0, 0)  # cohorts and customers under --min-cohort-size
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(
+            denominator > 0, numerator / np.where(denominator > 0, denominator, 1), np.nan
+        )
+
+
+# One function per metric: the cells as numerator / denominator (or the numbers themselves
+# when the denominator is None), so that the average row of a rate is the same ratio of sums.
+
+
+def active_customers(grids: CohortGrids, rolling: bool = False) -> np.ndarray:
+    """A_{c,k}: customers of cohort c active in period c+k; ``rolling``: active in any period
+    >= c+k, the numerator of U_{c,k} (METRICS.md, rolling retention)."""
+    if not rolling:
+        return grids.active
+    return np.cumsum(grids.last[:, ::-1], axis=1)[:, ::-1]
+
+
+def retention(grids: CohortGrids, rolling: bool = False):
+    """R_{c,k} = A_{c,k} / S_c, or U_{c,k} with ``rolling`` (METRICS.md, retention)."""
+    return active_customers(grids, rolling), _sizes(grids)
+
+
+def revenue_retention(grids: CohortGrids):
+    """Rev_{c,k} / Rev_{c,0}, undefined where Rev_{c,0} <= 0 (METRICS.md, revenue retention)."""
+    return grids.revenue, np.broadcast_to(grids.revenue[:, :1], grids.revenue.shape)
+
+
+def ltv(grids: CohortGrids):
+    """L_{c,k} = (Rev_{c,0} + ... + Rev_{c,k}) / S_c (METRICS.md, cumulative LTV)."""
+    return np.cumsum(grids.revenue, axis=1), _sizes(grids)
+
+
+def repeat_purchase(grids: CohortGrids):
+    """The share of cohort c with at least 2 orders by the end of offset k (METRICS.md,
+    repeat-purchase rate); the numerator is the count."""
+    return np.cumsum(grids.second, axis=1), _sizes(grids)
+
+
+def _sizes(grids: CohortGrids) -> np.ndarray:
+    return np.broadcast_to(grids.sizes[:, None], grids.active.shape)
+
+
+def _previous(numerator: np.ndarray, denominator: np.ndarray):
+    """Each cell over the cohort's cell at the previous offset (offset 0 over its own base)."""
+    before = np.concatenate([denominator[:, :1], numerator[:, :-1]], axis=1)
+    return numerator, before
+
+
+def cohort_table(
+    grids: CohortGrids,
+    metric: str = "retention",
+    counts: bool = False,
+    *,
+    rolling: bool = False,
+    relative: str = "first",
+    mean: str = "weighted",
+    max_offset: int | None = None,
+    min_cohort_size: int | None = None,
+) -> CohortResult:
+    """The matrix of ``metric`` (METRICS.md, Cohort matrices):
+
+    - retention R_{c,k} = A_{c,k} / S_c; ``rolling``: U_{c,k} (active in any period >= c+k);
+      with ``counts``, the customers;
+    - churn 1 - R_{c,k} (1 - U_{c,k} with ``rolling``: gone for good); with ``counts``,
+      S_c minus the customers;
+    - revenue Rev_{c,k} (refunds net, currency units);
+    - revenue-retention Rev_{c,k} / Rev_{c,0}, undefined where Rev_{c,0} <= 0;
+    - ltv L_{c,k}, cumulative revenue per customer of the cohort;
+    - orders: rows with amount >= 0 of cohort c in period c+k;
+    - repeat: the share of the cohort with 2+ orders by the end of offset k (``counts``: those
+      customers).
+
+    ``relative="previous"`` divides each retention or revenue-retention cell by the cohort's
+    cell at the previous offset instead of offset 0. The average row (``mean``: weighted, the
+    ratio of sums; simple, the mean of the rates; none) uses the shown cohorts' cells that are
+    observed and complete. ``max_offset`` drops later offsets; ``min_cohort_size`` hides
+    smaller cohorts (counted in ``hidden``).
+    """
+    if metric not in METRICS:
+        raise MetricError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
+    if mean not in MEANS:
+        raise MetricError(f"unknown mean {mean!r}; choose one of {', '.join(MEANS)}")
+    if counts and metric not in ("retention", "churn", "repeat"):
+        raise MetricError("counts go with the retention, churn and repeat metrics")
+    if rolling and metric not in ("retention", "churn"):
+        raise MetricError("rolling goes with the retention and churn metrics")
+    if relative not in ("first", "previous"):
+        raise MetricError(f"unknown relative {relative!r}; choose first or previous")
+    if relative == "previous" and (counts or metric not in ("retention", "revenue-retention")):
+        raise MetricError("relative previous goes with the retention and revenue-retention rates")
+    if metric in ("revenue", "revenue-retention", "ltv") and grids.revenue is None:
+        raise MetricError(
+            f"--metric {metric} needs an amount column; pass --amount COLUMN "
+            "(none of the file's columns looks like one)"
+        )
+    denominator = None
+    if metric in ("retention", "churn"):
+        numerator, denominator = retention(grids, rolling)
+    elif metric == "revenue-retention":
+        numerator, denominator = revenue_retention(grids)
+    elif metric == "ltv":
+        numerator, denominator = ltv(grids)
+    elif metric == "repeat":
+        numerator, denominator = repeat_purchase(grids)
+    else:
+        numerator = grids.revenue if metric == "revenue" else grids.orders
+    if relative == "previous":
+        numerator, denominator = _previous(numerator, denominator)
+    shown = np.ones(len(grids.sizes), dtype=bool)
+    if min_cohort_size:
+        shown = grids.sizes >= min_cohort_size
+    width = numerator.shape[1] if max_offset is None else min(max_offset + 1, numerator.shape[1])
+    rows = np.flatnonzero(shown)
+    observed, partial = grids.observed[rows, :width], grids.partial[rows, :width]
+    numerator = np.asarray(numerator)[rows, :width].astype(np.float64)
+    sizes = grids.sizes[rows]
+    if denominator is not None:
+        denominator = np.asarray(denominator)[rows, :width].astype(np.float64)
+    scale = AMOUNT_SCALE if metric in ("revenue", "ltv") else 1
+    average = None
+    if denominator is not None and not counts:
+        values = _ratio(numerator, denominator) / scale
+        complete = observed & ~partial & (denominator > 0)
+        if mean == "weighted":
+            average = _ratio((numerator * complete).sum(0), (denominator * complete).sum(0))
+        elif mean == "simple":
+            average = _ratio(np.where(complete, values, 0).sum(0), complete.sum(0))
+        if average is not None:
+            average = average / scale
+            average = 1 - average if metric == "churn" else average
+        if metric == "churn":
+            values = 1 - values
+    else:
+        values = numerator / scale
+        if metric == "churn":
+            values = sizes[:, None] - values
+    values = np.where(observed, values, np.nan)
+    offsets = list(range(width))
+    table = pd.DataFrame(values, columns=offsets)
+    kind = "count" if counts or metric == "orders" else "money" if scale > 1 else "rate"
+    if kind == "count":
+        table = table.astype("Int64")
+    table.insert(0, "customers", sizes)
+    labels = [grids.labels[r] for r in rows]
+    table.index = pd.Index(labels, name="cohort")
+    partial_cells = {
+        labels[r]: int(k) for r, k in zip(*np.nonzero(partial & observed), strict=True)
+    }
+    avg = None if average is None else pd.Series(average, index=offsets, name=f"{mean} average")
+    hidden = (int((~shown).sum()), int(grids.sizes[~shown].sum()))
+    return CohortResult(metric, kind, table, partial_cells, avg, grids, mean, hidden)

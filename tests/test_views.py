@@ -1,0 +1,129 @@
+"""The cohort views of METRICS.md beyond classic retention, on a fixture small enough to count
+by hand: rolling retention and churn, LTV, orders, repeat purchase, relative to the previous
+offset, simple and weighted means, max offset and minimum cohort size."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from test_properties import PERIODS, tables
+
+import retain
+
+# Cohort 2024-01: a, b, c (S = 3). Cohort 2024-02: d, e (S = 2). As of 2024-04-30 (April is
+# complete; May, offset 3 of February, is unobserved).
+ROWS = [
+    ("a", "2024-01-05", 10.0), ("a", "2024-03-02", 5.0), ("a", "2024-03-20", 5.0),
+    ("b", "2024-01-10", 20.0), ("b", "2024-02-11", 10.0), ("b", "2024-02-15", -5.0),
+    ("c", "2024-01-12", 1.0), ("c", "2024-01-13", 1.0),
+    ("d", "2024-02-01", 30.0), ("d", "2024-04-09", 10.0),
+    ("e", "2024-02-20", 8.0),
+]  # fmt: skip
+FRAME = pd.DataFrame(ROWS, columns=["customer", "date", "amount"])
+NAN = np.nan
+
+
+def matrix(metric="retention", **view):
+    table = retain.cohort_matrix(FRAME, metric=metric, as_of="2024-04-30", **view)
+    return table.drop(columns="customers")
+
+
+def expect(table, rows):
+    expected = pd.DataFrame(rows, index=pd.Index(["2024-01", "2024-02"], name="cohort"),
+                            columns=list(range(len(rows[0]))), dtype=float)  # fmt: skip
+    pd.testing.assert_frame_equal(
+        table.astype(float), expected, check_names=False, check_column_type=False
+    )
+
+
+def test_classic_retention():
+    expect(matrix(), [[1, 1 / 3, 1 / 3, 0], [1, 0, 0.5, NAN]])
+
+
+def test_rolling_retention_counts_active_then_or_later():
+    # a last active at offset 2, b at 1, c at 0; d at 2, e at 0
+    expect(matrix(rolling=True), [[1, 2 / 3, 1 / 3, 0], [1, 0.5, 0.5, NAN]])
+    expect(matrix("churn", rolling=True), [[0, 1 / 3, 2 / 3, 1], [0, 0.5, 0.5, NAN]])
+    counts = matrix(rolling=True, counts=True)
+    assert counts.loc["2024-01"].tolist() == [3, 2, 1, 0]
+
+
+def test_ltv_is_cumulative_revenue_per_customer():
+    # January: 32, then 10 - 5, then 10; February: 38, 0, 10
+    expect(matrix("ltv"), [[32 / 3, 37 / 3, 47 / 3, 47 / 3], [19, 19, 24, NAN]])
+    table = retain.cohort_matrix(FRAME, metric="ltv", as_of="2024-04-30")
+    assert table.attrs["average"] == pytest.approx([70 / 5, 75 / 5, 95 / 5, 47 / 3])
+
+
+def test_orders_count_rows_with_amount_not_below_zero():
+    expect(matrix("orders"), [[4, 1, 2, 0], [2, 0, 1, NAN]])
+
+
+def test_repeat_purchase_rate():
+    # c has 2 orders in January, b reaches 2 in February, a in March; d reaches 2 in April
+    expect(matrix("repeat"), [[1 / 3, 2 / 3, 1, 1], [0, 0, 0.5, NAN]])
+    counts = matrix("repeat", counts=True)
+    assert counts.loc["2024-01"].tolist() == [1, 2, 3, 3]
+    assert counts.loc["2024-02"].tolist()[:3] == [0, 0, 1]
+
+
+def test_relative_to_the_previous_offset():
+    # January: 3 of 3, 1 of 3, 1 of 1, 0 of 1; February: 2 of 2, 0 of 2, 1 of 0 (undefined)
+    expect(matrix(relative="previous"), [[1, 1 / 3, 1, 0], [1, 0, NAN, NAN]])
+    revenue = matrix("revenue-retention", relative="previous")
+    expect(revenue, [[1, 5 / 32, 10 / 5, 0], [1, 0, NAN, NAN]])
+
+
+def test_means_use_complete_observed_cells():
+    table = retain.cohort_matrix(FRAME, as_of="2024-04-30")
+    assert table.attrs["average"] == pytest.approx([1, 1 / 5, 2 / 5, 0])
+    simple = retain.cohort_matrix(FRAME, as_of="2024-04-30", mean="simple")
+    assert simple.attrs["average"] == pytest.approx([1, 1 / 6, 5 / 12, 0])
+    assert simple.attrs["weighted_average"] is None
+    assert retain.cohort_matrix(FRAME, as_of="2024-04-30", mean="none").attrs["average"] is None
+
+
+def test_max_offset_and_min_cohort_size():
+    table = retain.cohort_matrix(FRAME, as_of="2024-04-30", max_offset=1, min_cohort_size=3)
+    assert list(table.columns) == ["customers", 0, 1]
+    assert table.index.tolist() == ["2024-01"]
+    assert table.attrs["hidden_cohorts"] == 1
+    assert table.attrs["average"] == pytest.approx([1, 1 / 3])  # over the shown cohorts
+
+
+def test_cli_shows_the_views(run, write):
+    path = write("o.csv", "customer,date,amount\n" + "".join(f"{c},{d},{a}\n" for c, d, a in ROWS))
+    result = run("cohort", path, "--as-of", "2024-04-30", "--metric", "repeat", "--counts",
+                 "--format", "csv")  # fmt: skip
+    assert result.stdout == "cohort,customers,0,1,2,3\n2024-01,3,1,2,3,3\n2024-02,2,0,0,1,\n"
+    table = run("cohort", path, "--as-of", "2024-04-30", "--min-cohort-size", "3",
+                "--mean", "simple")  # fmt: skip
+    assert "simple avg" in table.stdout
+    assert "1 cohort (2 customers) under the minimum cohort size: not shown" in table.stdout
+
+
+def non_decreasing(values: np.ndarray) -> bool:
+    """Along each row, over the observed (not NaN) cells, which lead each row."""
+    steps = np.diff(values, axis=1)
+    return bool((steps[~np.isnan(steps)] >= -1e-9).all())
+
+
+@settings(max_examples=40, deadline=None)
+@given(tables, PERIODS)
+def test_view_invariants(table, period):
+    """Rolling >= classic, and never rising; repeat within [0, 1] and non-decreasing; LTV
+    non-decreasing where no amount is negative."""
+    view = {"period": period}
+    classic = retain.cohort_matrix(table, **view).drop(columns="customers").to_numpy(float)
+    rolling = retain.cohort_matrix(table, rolling=True, **view)
+    rolling = rolling.drop(columns="customers").to_numpy(float)
+    seen = ~np.isnan(classic)
+    assert (rolling[seen] >= classic[seen] - 1e-12).all()
+    assert non_decreasing(-rolling)
+    repeat = retain.cohort_matrix(table, metric="repeat", **view).drop(columns="customers")
+    values = repeat.to_numpy(float)
+    assert ((values[seen] >= 0) & (values[seen] <= 1)).all()
+    assert non_decreasing(values)
+    positive = table.assign(amount=table["amount"].abs())
+    ltv = retain.cohort_matrix(positive, metric="ltv", **view).drop(columns="customers")
+    assert non_decreasing(ltv.to_numpy(float))
