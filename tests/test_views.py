@@ -102,6 +102,27 @@ def test_cli_shows_the_views(run, write):
     assert "1 cohort (2 customers) under the minimum cohort size: not shown" in table.stdout
 
 
+def test_brackets_retain_a_customer_active_in_any_offset_of_one():
+    table = retain.cohort_matrix(FRAME, as_of="2024-04-30", brackets="0,1-2,3-5")
+    assert list(table.columns) == ["customers", "0", "1-2", "3-5"]
+    # January 1-2: b (February) and a (March); February 1-2: d (April); 3-5 of January is
+    # observed (April) but not complete (May, June): partial; February's is unobserved
+    expect(table.drop(columns="customers").set_axis(range(3), axis=1),
+           [[1, 2 / 3, 0], [1, 0.5, NAN]])  # fmt: skip
+    assert table.attrs["partial"] == {"2024-01": 2}
+    assert table.attrs["average"][:2] == pytest.approx([1, 3 / 5])
+    assert np.isnan(table.attrs["average"][2])
+    counts = retain.cohort_matrix(FRAME, as_of="2024-04-30", brackets=[(0, 0), (1, 3)],
+                                  counts=True)  # fmt: skip
+    assert counts.loc["2024-01"].tolist() == [3, 3, 2]  # customers, then a and b in 1-3
+
+
+@pytest.mark.parametrize("spec", ["1-0", "0,0-3", "x", "2,1", ""])
+def test_bad_brackets_are_refused(spec):
+    with pytest.raises(retain.RetainError):
+        retain.cohort_matrix(FRAME, brackets=spec)
+
+
 def non_decreasing(values: np.ndarray) -> bool:
     """Along each row, over the observed (not NaN) cells, which lead each row."""
     steps = np.diff(values, axis=1)
@@ -124,6 +145,13 @@ def test_view_invariants(table, period):
     values = repeat.to_numpy(float)
     assert ((values[seen] >= 0) & (values[seen] <= 1)).all()
     assert non_decreasing(values)
+    brackets = retain.cohort_matrix(table, brackets="0,1-2,3-6", counts=True, **view)
+    counts = retain.cohort_matrix(table, counts=True, **view).drop(columns="customers")
+    for label, (low, high) in {"1-2": (1, 2), "3-6": (3, 6)}.items():
+        single = counts.loc[:, [k for k in counts.columns if low <= k <= high]].astype(float)
+        best = single.max(axis=1, skipna=True)
+        shown = brackets[label].astype(float)
+        assert (shown[best.notna()] >= best[best.notna()]).all()  # >= the best single offset
     positive = table.assign(amount=table["amount"].abs())
     ltv = retain.cohort_matrix(positive, metric="ltv", **view).drop(columns="customers")
     assert non_decreasing(ltv.to_numpy(float))

@@ -85,6 +85,18 @@ def _size(ctx, param, value):
         raise click.BadParameter(str(exc)) from None
 
 
+def _brackets(ctx, param, value):
+    if value is None:
+        return None
+    from retain.errors import MetricError
+    from retain.metrics import parse_brackets
+
+    try:
+        return parse_brackets(value)
+    except MetricError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 def _date_format(ctx, param, value):
     """A strftime pattern that strptime can read back: ``%Q`` or a lone ``%`` is a usage error."""
     if value is None:
@@ -295,6 +307,12 @@ def cli():
     help="Hide cohorts of fewer than N customers (counted in the notes).",
 )
 @click.option(
+    "--brackets",
+    callback=_brackets,
+    metavar="0,1-7,8-30",
+    help="Group offsets into brackets: retained when active in any offset of one.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(FORMATS),
@@ -302,8 +320,8 @@ def cli():
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file (atomically) instead of stdout.")  # fmt: skip
-def cohort(files, metric, counts, rolling, relative, mean, max_offset, min_cohort_size, fmt,
-           output, **options):  # fmt: skip
+def cohort(files, metric, counts, rolling, relative, mean, max_offset, min_cohort_size,
+           brackets, fmt, output, **options):  # fmt: skip
     """Cohort matrix of FILES (CSV, TSV, compressed or Parquet; - for stdin).
 
     Each customer joins the cohort of their first order's period; each cell shows the metric for
@@ -335,7 +353,11 @@ def cohort(files, metric, counts, rolling, relative, mean, max_offset, min_cohor
                                  "revenue-retention, without --counts",
                                  param_hint="--relative")  # fmt: skip
     view = {"rolling": rolling, "relative": relative, "mean": mean, "max_offset": max_offset,
-            "min_cohort_size": min_cohort_size}  # fmt: skip
+            "min_cohort_size": min_cohort_size, "brackets": brackets}  # fmt: skip
+    if brackets and (metric not in ("retention", "churn") or rolling or relative != "first"):
+        raise click.BadParameter("--brackets goes with --metric retention or churn, without "
+                                 "--rolling or --relative previous",
+                                 param_hint="--brackets")  # fmt: skip
     settings = _settings(options)
     with _progress() as progress:
         activity = read_activity(_paths(files, output), settings, progress)

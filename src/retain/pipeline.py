@@ -29,7 +29,14 @@ from retain.engines.batches import (
 )
 from retain.engines.store import CellStore
 from retain.errors import InputError, RetainError, counted
-from retain.metrics import CohortGrids, CohortResult, cohort_sums, cohort_table, grids_of
+from retain.metrics import (
+    CohortGrids,
+    CohortResult,
+    cohort_sums,
+    cohort_table,
+    grids_of,
+    parse_brackets,
+)
 from retain.normalize import (
     BAD_ROWS,
     Plan,
@@ -329,12 +336,17 @@ def cohorts_of(
     """The cohort matrix of ``metric``, and what the cohort assignment left out. With
     ``settings.since``, only the cohorts whose period starts on or after it. ``view``: the
     keywords of ``metrics.cohort_table`` (rolling, relative, mean, max_offset,
-    min_cohort_size)."""
-    grids, stats = _grids(activity, settings)
-    return cohort_table(grids, metric, counts, **view), stats
+    min_cohort_size, brackets: a list of (first, last) offsets or text like ``0,1-7,8-30``)."""
+    brackets = view.pop("brackets", None)
+    if brackets is not None:
+        brackets = parse_brackets(brackets)
+    grids, stats = _grids(activity, settings, brackets)
+    return cohort_table(grids, metric, counts, brackets=brackets, **view), stats
 
 
-def _grids(activity: Activity, settings: Settings) -> tuple[CohortGrids, CohortStats]:
+def _grids(
+    activity: Activity, settings: Settings, brackets=None
+) -> tuple[CohortGrids, CohortStats]:
     """The cohort grids, counted partition by partition (a customer lives in one), so the
     whole activity table is never held at once."""
 
@@ -344,7 +356,7 @@ def _grids(activity: Activity, settings: Settings) -> tuple[CohortGrids, CohortS
             cohorted, stats = since_cohorts(
                 cohorted, stats, settings.since, settings.period, settings.week_start
             )
-        return cohort_sums(cohorted), stats
+        return cohort_sums(cohorted, brackets), stats
 
     counted = activity.fold(count)
     sums = pd.concat([c[0] for c in counted], ignore_index=True)
@@ -366,6 +378,7 @@ def cohort_matrix(
     mean: str = "weighted",
     max_offset: int | None = None,
     min_cohort_size: int | None = None,
+    brackets=None,
     **options,
 ) -> pd.DataFrame:
     """The cohort matrix of a transactions frame, the same numbers as ``retain cohort``.
@@ -373,7 +386,8 @@ def cohort_matrix(
     Every option of ``retain cohort`` is a keyword, with ``-`` as ``_``: the view (``metric``:
     retention, churn, revenue, revenue-retention, ltv, orders, repeat; ``counts``,
     ``rolling``, ``relative`` first or previous, ``mean`` weighted, simple or none,
-    ``max_offset``, ``min_cohort_size``), and how to read the rows: ``week_start``,
+    ``max_offset``, ``min_cohort_size``, ``brackets`` such as ``"0,1-7,8-30"``), and how to
+    read the rows: ``week_start``,
     ``as_of``, ``since``, ``until`` (dates or ISO text), ``tz``, ``input_tz``, ``dayfirst``,
     ``date_format``, ``on_bad_rows``, ``where`` (a list of ``COL=VALUE``, ``COL!=VALUE``,
     ``COL~REGEX``), ``refunded``, ``currency``, ``currency_column``, ``layout``,
@@ -393,7 +407,7 @@ def cohort_matrix(
     settings = settings_of(customer=customer, date=date, amount=amount, period=period, **options)
     activity = frame_activity(frame, settings)
     view = {"rolling": rolling, "relative": relative, "mean": mean, "max_offset": max_offset,
-            "min_cohort_size": min_cohort_size}  # fmt: skip
+            "min_cohort_size": min_cohort_size, "brackets": brackets}  # fmt: skip
     result, _ = cohorts_of(activity, settings, metric, counts, **view)
     table = result.table
     table.attrs.update(

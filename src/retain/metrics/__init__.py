@@ -9,9 +9,10 @@ from retain.metrics.matrix import (
     cohort_sums,
     cohort_table,
     grids_of,
+    parse_brackets,
 )
 
 __all__ = [
     "MEANS", "METRICS", "CohortGrids", "CohortResult", "cohort_grids", "cohort_sums",
-    "cohort_table", "grids_of",
+    "cohort_table", "grids_of", "parse_brackets",
 ]  # fmt: skip

@@ -35,6 +35,7 @@ class CohortGrids:
     revenue: np.ndarray | None  # Rev_{c,k} in 1/AMOUNT_SCALE units; None without amounts
     last: np.ndarray  # customers whose last active period is c+k
     second: np.ndarray  # customers whose second order is in period c+k
+    bracketed: np.ndarray | None  # customers whose first activity in a bracket is at c+k
     observed: np.ndarray  # period c+k starts on or before the as-of date
     partial: np.ndarray  # period c+k contains the as-of date and ends after it
     period: str
@@ -42,10 +43,39 @@ class CohortGrids:
     as_of: dt.date
 
 
-def cohort_sums(cohorted: pd.DataFrame) -> pd.DataFrame:
+def parse_brackets(spec) -> list[tuple[int, int]]:
+    """Offset brackets from ``"0,1-7,8-14,15-30"`` (or a list of such items): ascending,
+    non-overlapping ranges of offsets, each ``N`` or ``N-M``."""
+    items = spec.split(",") if isinstance(spec, str) else list(spec)
+    brackets = []
+    for item in items:
+        if isinstance(item, tuple | list):  # (first, last), as parsed before
+            item = f"{item[0]}-{item[1]}"
+        item = str(item)
+        low, _, high = item.strip().partition("-")
+        if not low.isdigit() or (high and not high.isdigit()):
+            raise MetricError(f"bracket {item.strip()!r} is not N or N-M (offsets, 0 or more)")
+        bracket = (int(low), int(high or low))
+        if bracket[1] < bracket[0] or (brackets and bracket[0] <= brackets[-1][1]):
+            raise MetricError(
+                f"bracket {item.strip()!r}: brackets must ascend without overlapping, "
+                "like 0,1-7,8-14"
+            )
+        brackets.append(bracket)
+    if not brackets:
+        raise MetricError("no brackets given; write them like 0,1-7,8-14,15-30")
+    return brackets
+
+
+def bracket_label(bracket: tuple[int, int]) -> str:
+    return str(bracket[0]) if bracket[0] == bracket[1] else f"{bracket[0]}-{bracket[1]}"
+
+
+def cohort_sums(cohorted: pd.DataFrame, brackets=None) -> pd.DataFrame:
     """The cohorted activity table (``assign_cohorts``) summed per (cohort, offset): ``active``
     customers (rows with orders > 0), ``orders``, ``revenue``, and the customers whose ``last``
-    active period, and whose ``second`` order, falls there. Sums of tables of distinct
+    active period, and whose ``second`` order, falls there; with ``brackets``, the customers
+    whose first activity in a bracket falls there (``bracketed``). Sums of tables of distinct
     customers add up (``cohort_grids`` adds repeated cells), so partitions count apart."""
     cohort = cohorted["cohort"].to_numpy(dtype=np.int64)
     offset = cohorted["offset"].to_numpy(dtype=np.int64)
@@ -53,7 +83,7 @@ def cohort_sums(cohorted: pd.DataFrame) -> pd.DataFrame:
     columns = {"active": (orders > 0).astype(np.int64), "orders": orders}
     if "revenue" in cohorted:
         columns["revenue"] = cohorted["revenue"].to_numpy(np.int64)
-    columns.update(_customer_marks(cohorted, offset, orders))
+    columns.update(_customer_marks(cohorted, offset, orders, brackets))
     if not len(cohort):
         return pd.DataFrame({"cohort": cohort, "offset": offset, **columns})
     base, first = int(offset.max()) + 1, int(cohort.min())
@@ -68,14 +98,18 @@ def cohort_sums(cohorted: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"cohort": cells // base + first, "offset": cells % base, **sums})
 
 
-def _customer_marks(cohorted: pd.DataFrame, offset: np.ndarray, orders: np.ndarray) -> dict:
-    """Per row, 1 where it is its customer's last active row (``last``), or the row where the
-    customer's orders reach two (``second``); rows taken in (customer, offset) order."""
+def _customer_marks(
+    cohorted: pd.DataFrame, offset: np.ndarray, orders: np.ndarray, brackets=None
+) -> dict:
+    """Per row, 1 where it is its customer's last active row (``last``), the row where the
+    customer's orders reach two (``second``), or the customer's first active row in a bracket
+    (``bracketed``); rows taken in (customer, offset) order."""
     from retain.cohorts import customer_codes
 
     codes, _ = customer_codes(cohorted["customer"])
     n = len(codes)
-    marks = {"last": np.zeros(n, np.int64), "second": np.zeros(n, np.int64)}
+    names = ["last", "second"] + ["bracketed"] * (brackets is not None)
+    marks = {name: np.zeros(n, np.int64) for name in names}
     if not n:
         return marks
     ordered = (codes[1:] > codes[:-1]) | ((codes[1:] == codes[:-1]) & (offset[1:] >= offset[:-1]))
@@ -96,10 +130,21 @@ def _customer_marks(cohorted: pd.DataFrame, offset: np.ndarray, orders: np.ndarr
     second = (mine >= 2) & (mine - orders_o < 2)
     last = np.zeros(n, np.int64)
     last[last_rows[last_rows >= 0]] = 1
+    found = {"last": last, "second": second.astype(np.int64)}
+    if brackets is not None:
+        offset_o = offset if order is None else offset[order]
+        lows = np.array([b[0] for b in brackets])
+        which = np.searchsorted(lows, offset_o, side="right") - 1
+        inside = (which >= 0) & (offset_o <= np.array([b[1] for b in brackets])[which])
+        rows = np.flatnonzero(active & inside)  # first of each (customer, bracket) among them
+        pairs = codes_o[rows] * len(brackets) + which[rows]
+        first = rows[np.concatenate([[True], pairs[1:] != pairs[:-1]])] if len(rows) else rows
+        found["bracketed"] = np.zeros(n, np.int64)
+        found["bracketed"][first] = 1
     if order is None:
-        return {"last": last, "second": second.astype(np.int64)}
-    marks["last"][order] = last
-    marks["second"][order] = second
+        return found
+    for name, values in found.items():
+        marks[name][order] = values
     return marks
 
 
@@ -149,6 +194,7 @@ def grids_of(
     revenue = grid(sums["revenue"].to_numpy()) if "revenue" in sums else None
     active_grid = grid(sums["active"].to_numpy())
     last, second = grid(sums["last"].to_numpy()), grid(sums["second"].to_numpy())
+    bracketed = grid(sums["bracketed"].to_numpy()) if "bracketed" in sums else None
     return CohortGrids(
         cohorts=cohorts,
         labels=[period_label(int(c), period, week_start) for c in cohorts],
@@ -158,6 +204,7 @@ def grids_of(
         revenue=revenue,
         last=last,
         second=second,
+        bracketed=bracketed,
         observed=period_of_cell <= as_of_period,
         partial=(period_of_cell == as_of_period) & (not as_of_is_last_day),
         period=period,
@@ -225,6 +272,26 @@ def _sizes(grids: CohortGrids) -> np.ndarray:
     return np.broadcast_to(grids.sizes[:, None], grids.active.shape)
 
 
+def _bracketed(grids: CohortGrids, brackets: list[tuple[int, int]]):
+    """Customers retained per bracket (active in any of its offsets), and which brackets are
+    observed (first offset observed) and partial (observed, not every offset complete)."""
+    width = grids.active.shape[1]
+    complete = grids.observed & ~grids.partial
+    shape = (len(grids.sizes), len(brackets))
+    counts, observed, whole = (
+        np.zeros(shape, np.int64),
+        np.zeros(shape, bool),
+        np.zeros(shape, bool),
+    )
+    for b, (low, high) in enumerate(brackets):
+        if low >= width:
+            continue
+        counts[:, b] = grids.bracketed[:, low : high + 1].sum(axis=1)
+        observed[:, b] = grids.observed[:, low]
+        whole[:, b] = complete[:, low : high + 1].all(axis=1) if high < width else False
+    return counts, observed, observed & ~whole
+
+
 def _previous(numerator: np.ndarray, denominator: np.ndarray):
     """Each cell over the cohort's cell at the previous offset (offset 0 over its own base)."""
     before = np.concatenate([denominator[:, :1], numerator[:, :-1]], axis=1)
@@ -241,6 +308,7 @@ def cohort_table(
     mean: str = "weighted",
     max_offset: int | None = None,
     min_cohort_size: int | None = None,
+    brackets: list[tuple[int, int]] | None = None,
 ) -> CohortResult:
     """The matrix of ``metric`` (METRICS.md, Cohort matrices):
 
@@ -259,7 +327,9 @@ def cohort_table(
     cell at the previous offset instead of offset 0. The average row (``mean``: weighted, the
     ratio of sums; simple, the mean of the rates; none) uses the shown cohorts' cells that are
     observed and complete. ``max_offset`` drops later offsets; ``min_cohort_size`` hides
-    smaller cohorts (counted in ``hidden``).
+    smaller cohorts (counted in ``hidden``). ``brackets`` (``parse_brackets``) groups offsets
+    into ranges: a customer is retained in a bracket when active in any of its offsets; a
+    bracket is observed when its first offset is, and complete when all of its offsets are.
     """
     if metric not in METRICS:
         raise MetricError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
@@ -291,12 +361,20 @@ def cohort_table(
         numerator = grids.revenue if metric == "revenue" else grids.orders
     if relative == "previous":
         numerator, denominator = _previous(numerator, denominator)
+    observed, partial = grids.observed, grids.partial
+    if brackets is not None:
+        if metric not in ("retention", "churn") or rolling or relative != "first":
+            raise MetricError("brackets go with the classic retention and churn metrics")
+        numerator, observed, partial = _bracketed(grids, brackets)
+        denominator = np.broadcast_to(grids.sizes[:, None], numerator.shape)
     shown = np.ones(len(grids.sizes), dtype=bool)
     if min_cohort_size:
         shown = grids.sizes >= min_cohort_size
-    width = numerator.shape[1] if max_offset is None else min(max_offset + 1, numerator.shape[1])
+    width = numerator.shape[1]
+    if max_offset is not None and brackets is None:
+        width = min(max_offset + 1, width)
     rows = np.flatnonzero(shown)
-    observed, partial = grids.observed[rows, :width], grids.partial[rows, :width]
+    observed, partial = observed[rows, :width], partial[rows, :width]
     numerator = np.asarray(numerator)[rows, :width].astype(np.float64)
     sizes = grids.sizes[rows]
     if denominator is not None:
@@ -320,7 +398,7 @@ def cohort_table(
         if metric == "churn":
             values = sizes[:, None] - values
     values = np.where(observed, values, np.nan)
-    offsets = list(range(width))
+    offsets = list(range(width)) if brackets is None else [bracket_label(b) for b in brackets]
     table = pd.DataFrame(values, columns=offsets)
     kind = "count" if counts or metric == "orders" else "money" if scale > 1 else "rate"
     if kind == "count":
@@ -328,9 +406,9 @@ def cohort_table(
     table.insert(0, "customers", sizes)
     labels = [grids.labels[r] for r in rows]
     table.index = pd.Index(labels, name="cohort")
-    partial_cells = {
-        labels[r]: int(k) for r, k in zip(*np.nonzero(partial & observed), strict=True)
-    }
+    partial_cells = {}  # at most one per cohort: its first observed, incomplete column
+    for r, k in zip(*np.nonzero(partial & observed), strict=True):
+        partial_cells.setdefault(labels[r], int(k))
     avg = None if average is None else pd.Series(average, index=offsets, name=f"{mean} average")
     hidden = (int((~shown).sum()), int(grids.sizes[~shown].sum()))
     return CohortResult(metric, kind, table, partial_cells, avg, grids, mean, hidden)
