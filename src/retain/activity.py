@@ -203,12 +203,16 @@ class Part:
     orders: np.ndarray
     revenue: np.ndarray | None
     names: tuple[np.ndarray, pa.Array] | None = None
+    # with segments: each cell's earliest active time (NO_TIME where none) and its segment
+    first: np.ndarray | None = None
+    segment: pa.Array | None = None
 
     @property
     def nbytes(self) -> int:
-        arrays = [self.keys, self.period, self.orders, self.revenue]
+        arrays = [self.keys, self.period, self.orders, self.revenue, self.first]
         names = self.names[0].nbytes + self.names[1].nbytes if self.names else 0
-        return sum(a.nbytes for a in arrays if a is not None) + names
+        segment = self.segment.nbytes if self.segment is not None else 0
+        return sum(a.nbytes for a in arrays if a is not None) + names + segment
 
 
 @dataclass
@@ -222,9 +226,11 @@ class Cells(Part):
     def __post_init__(self):  # sorted by key (names by hash), in the worker that made them
         if len(self.keys) > 1 and (self.keys[1:] < self.keys[:-1]).any():
             order = np.argsort(self.keys, kind="stable")
-            for name in ("keys", "period", "orders", "revenue"):
+            for name in ("keys", "period", "orders", "revenue", "first"):
                 if getattr(self, name) is not None:
                     setattr(self, name, getattr(self, name)[order])
+            if self.segment is not None:
+                self.segment = self.segment.take(pa.array(order))
         if self.names is not None:
             order = np.argsort(self.names[0])
             self.names = (self.names[0][order], self.names[1].take(pa.array(order)))
@@ -237,8 +243,10 @@ class Cells(Part):
             first, last = _span(self.names[0], low, high)
             names = (self.names[0][first:last], self.names[1].slice(first, last - first))
         revenue = None if self.revenue is None else self.revenue[start:end]
+        first = None if self.first is None else self.first[start:end]
+        segment = None if self.segment is None else self.segment.slice(start, end - start)
         return Part(self.keys[start:end], self.period[start:end], self.orders[start:end],
-                    revenue, names)  # fmt: skip
+                    revenue, names, first, segment)  # fmt: skip
 
     def hashed(self) -> Cells:
         """These cells keyed by the hashes of their ids (to merge with cells of longer ids),
@@ -249,7 +257,8 @@ class Cells(Part):
         ids = pa.array(decode_keys(distinct), pa.string())
         hashes = hash_ids(ids)
         keys = hashes[np.searchsorted(distinct, self.keys)]
-        return Cells(keys, self.period, self.orders, self.revenue, (hashes, ids))
+        return Cells(keys, self.period, self.orders, self.revenue, (hashes, ids), self.first,
+                     self.segment)  # fmt: skip
 
     def table(self) -> pd.DataFrame:
         """The activity table of these cells (customers as categorical keys, or ids)."""
@@ -274,8 +283,15 @@ def build_cells(
     if "amount" in transactions:
         revenue = transactions["amount"].to_numpy(dtype=np.int64)
         sums = [(revenue >= 0).astype(np.int64), revenue]
-    keys, cell_period, *totals = _reduce_cells(keys, periods, *sums)
-    return Cells(keys, cell_period, totals[0], totals[1] if len(totals) > 1 else None, names)
+    first = None
+    if "segment" in transactions:  # the earliest active row's segment, per cell
+        time = np.asarray(transactions["timestamp"], dtype="datetime64[us]").view(np.int64)
+        first = (np.where(sums[0] > 0, time, NO_TIME), pa.array(transactions["segment"],
+                                                                 pa.string()))  # fmt: skip
+    keys, cell_period, *totals = _reduce_cells(keys, periods, *sums, earliest=first)
+    segments = totals.pop() if first is not None else (None, None)
+    return Cells(keys, cell_period, totals[0], totals[1] if len(totals) > 1 else None, names,
+                 *segments)  # fmt: skip
 
 
 def merge_parts(parts: list[Part]) -> Part:
@@ -285,10 +301,15 @@ def merge_parts(parts: list[Part]) -> Part:
     ids (two ids with one hash are an error, never one customer)."""
     hashed = parts[0].names is not None
     columns = ["keys", "period", "orders"] + ["revenue"] * (parts[0].revenue is not None)
-    keys, period, orders, *revenue = _reduce_cells(
-        *(np.concatenate([getattr(p, c) for p in parts]) for c in columns)
+    first = None
+    if parts[0].first is not None:
+        first = (np.concatenate([p.first for p in parts]),
+                 pa.concat_arrays([p.segment for p in parts]))  # fmt: skip
+    keys, period, orders, *rest = _reduce_cells(
+        *(np.concatenate([getattr(p, c) for p in parts]) for c in columns), earliest=first
     )
-    merged = Part(keys, period, orders, revenue[0] if revenue else None)
+    segments = rest.pop() if first is not None else (None, None)
+    merged = Part(keys, period, orders, rest[0] if rest else None, None, *segments)
     if hashed:
         distinct = keys[_starts(keys)]
         merged.names = (distinct, _names(parts, distinct))
@@ -328,6 +349,10 @@ def activity_table(parts: list[Part]) -> pd.DataFrame:
     }
     if parts[0].revenue is not None:
         columns["revenue"] = np.concatenate([p.revenue for p in parts])
+    if parts[0].segment is not None:  # each cell's earliest active time and its segment
+        columns["first"] = np.concatenate([p.first for p in parts])
+        segments = pa.chunked_array([p.segment for p in parts], pa.string())
+        columns["segment"] = pd.arrays.ArrowStringArray(segments)
     return pd.DataFrame(columns, copy=False)  # no copy into one block: the arrays are new
 
 
@@ -413,13 +438,18 @@ def hash_ids(ids: pa.Array) -> np.ndarray:
     return out.view(np.int64)
 
 
-def _reduce_cells(keys: np.ndarray, period: np.ndarray, *sums: np.ndarray) -> list[np.ndarray]:
+def _reduce_cells(
+    keys: np.ndarray, period: np.ndarray, *sums: np.ndarray, earliest=None
+) -> list[np.ndarray]:
     """Exact sums per (key, period) cell, the cells sorted by key, then period: each cell's key
-    and period, then each sum. One sort of the keys ranks each row's customer; one sort of
-    packed (rank, period, row) values finds the cells and the rows of each, in place."""
+    and period, then each sum; with ``earliest`` (per row: a time, NO_TIME for rows that are no
+    activity, and a segment), then the cells' earliest times and their segments
+    (``_first_segments``). One sort of the keys ranks each row's customer; one sort of packed
+    (rank, period, row) values finds the cells and the rows of each, in place."""
     n = len(keys)
     if n == 0:
-        return [keys, period, *(s[:0] for s in sums)]
+        out = [keys, period, *(s[:0] for s in sums)]
+        return out + [(earliest[0][:0], earliest[1][:0])] * (earliest is not None)
     order = np.argsort(keys)
     rank = np.cumsum(_runs(keys[order])) - 1
     first, span = int(period.min()), int(period.max() - period.min()) + 1
@@ -438,10 +468,34 @@ def _reduce_cells(keys: np.ndarray, period: np.ndarray, *sums: np.ndarray) -> li
     rows = order[within]
     starts = np.flatnonzero(_runs(cell))
     first_rows = rows[starts]
-    return [
+    out = [
         keys[first_rows], period[first_rows],
         *(np.add.reduceat(s[rows], starts) for s in sums),
     ]  # fmt: skip
+    if earliest is not None:
+        out.append(_first_segments(rows, starts, *earliest))
+    return out
+
+
+NO_TIME = np.iinfo(np.int64).max  # the earliest active time of a cell without activity
+
+
+def _first_segments(rows: np.ndarray, starts: np.ndarray, time: np.ndarray, segment: pa.Array):
+    """Per cell (rows in cell order, each cell starting at ``starts``): the earliest ``time``
+    and the segment of the row that has it (on a tie, the smallest by text, so that row order
+    never matters); NO_TIME and null for a cell whose times are all NO_TIME."""
+    times = time[rows]
+    earliest = np.minimum.reduceat(times, starts)
+    cell = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(rows))))
+    encoded = pc.dictionary_encode(pc.fill_null(segment, ""))
+    ordered = pc.array_sort_indices(encoded.dictionary).to_numpy()
+    rank = np.empty(len(ordered), np.int64)
+    rank[ordered] = np.arange(len(ordered))
+    code = rank[encoded.indices.to_numpy()][rows]
+    best = np.minimum.reduceat(np.where(times == earliest[cell], code, len(ordered)), starts)
+    none = earliest == NO_TIME
+    names = encoded.dictionary.take(pa.array(ordered))
+    return earliest, names.take(pa.array(np.where(none, 0, best), mask=none))
 
 
 def _runs(values: np.ndarray) -> np.ndarray:

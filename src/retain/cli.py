@@ -175,6 +175,9 @@ def input_options(command):
                           "[a local cluster]."),
         click.option("--case-sensitive-ids", is_flag=True,
                      help="Compare email ids as written (default: lower-cased)."),
+        click.option("--segment", metavar="COL",
+                     help="One matrix per value of COL (e.g. channel), by each customer's first "
+                          "activity."),
         click.option("--dedupe", is_flag=True,
                      help="Skip rows equal in every column to an earlier row."),
         click.option("--on-bad-rows", type=click.Choice(("fail", "skip")), default="fail",

@@ -13,6 +13,7 @@ from dataclasses import astuple, dataclass, replace
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 NO_COHORT = np.iinfo(np.int64).max
 
@@ -41,7 +42,9 @@ def customer_codes(customer: pd.Series) -> tuple[np.ndarray, int]:
 def assign_cohorts(activity: pd.DataFrame) -> tuple[pd.DataFrame, CohortStats]:
     """Add ``cohort`` (ordinal of the first active period) and ``offset`` to ``activity``.
 
-    Keeps only the rows of customers with a cohort, from the cohort's period on.
+    Keeps only the rows of customers with a cohort, from the cohort's period on. With a
+    ``segment`` column (each cell's segment at its earliest active row), every row gets its
+    customer's segment: the one of their first activity.
     """
     codes, customers = customer_codes(activity["customer"])
     period = activity["period"].to_numpy(np.int64)
@@ -59,6 +62,16 @@ def assign_cohorts(activity: pd.DataFrame) -> tuple[pd.DataFrame, CohortStats]:
     )
     columns = {name: activity[name] for name in activity.columns}
     columns.update(cohort=cohort, offset=offset)
+    if "segment" in activity:  # a customer's segment: that of their first activity
+        at_first = np.full(customers, -1)
+        rows = np.flatnonzero(active & (period == first[codes]))
+        at_first[codes[rows]] = rows
+        where = at_first[codes]
+        segment = pa.array(activity["segment"], pa.string())
+        columns["segment"] = pd.arrays.ArrowStringArray(
+            segment.take(pa.array(np.maximum(where, 0), mask=where < 0))
+        )
+        columns.pop("first", None)
     if not keep.all():
         columns = {name: _kept(values, keep) for name, values in columns.items()}
     return pd.DataFrame(columns, copy=False), stats

@@ -32,6 +32,7 @@ from retain.errors import InputError, RetainError, counted
 from retain.metrics import (
     CohortGrids,
     CohortResult,
+    Segmented,
     cohort_sums,
     cohort_table,
     grids_of,
@@ -96,7 +97,8 @@ def _checked(
 def _info(item: Input, pieces: list[Piece], counts: RowCounts, reading, settings) -> dict:
     """What the JSON and the notes say of one input: columns, rows, how it was read."""
     plan, source = item.plan, item.source
-    columns = {**vars(plan.columns), "refunded": plan.refunded, "currency": plan.currency}
+    columns = {**vars(plan.columns), "refunded": plan.refunded, "currency": plan.currency,
+               "segment": plan.segment}  # fmt: skip
     amounts = next((p.amounts for p in pieces if p.amounts), None)
     duplicates = None
     if item.duplicates is not None:
@@ -340,15 +342,30 @@ def cohorts_of(
     brackets = view.pop("brackets", None)
     if brackets is not None:
         brackets = parse_brackets(brackets)
-    grids, stats = _grids(activity, settings, brackets)
-    return cohort_table(grids, metric, counts, brackets=brackets, **view), stats
+    sums, stats = _sums(activity, settings, brackets)
+
+    def matrix(sums: pd.DataFrame) -> CohortResult:
+        grids = grids_of(sums, activity.as_of, settings.period, settings.week_start)
+        return cohort_table(grids, metric, counts, brackets=brackets, **view)
+
+    if settings.segment is None:
+        return matrix(sums), stats
+    groups = sums.groupby("segment", sort=True)
+    return Segmented(settings.segment, {str(s): matrix(g) for s, g in groups}), stats
 
 
-def _grids(
+def _grids(activity: Activity, settings: Settings) -> tuple[CohortGrids, CohortStats]:
+    """The cohort grids of every customer (segments together)."""
+    sums, stats = _sums(activity, settings)
+    sums = sums.drop(columns="segment", errors="ignore")
+    return grids_of(sums, activity.as_of, settings.period, settings.week_start), stats
+
+
+def _sums(
     activity: Activity, settings: Settings, brackets=None
-) -> tuple[CohortGrids, CohortStats]:
-    """The cohort grids, counted partition by partition (a customer lives in one), so the
-    whole activity table is never held at once."""
+) -> tuple[pd.DataFrame, CohortStats]:
+    """The cohort sums (``metrics.cohort_sums``), counted partition by partition (a customer
+    lives in one), so that the whole activity table is never held at once."""
 
     def count(part: Part) -> tuple[pd.DataFrame, CohortStats]:
         cohorted, stats = assign_cohorts(activity_table([part]))
@@ -360,8 +377,7 @@ def _grids(
 
     counted = activity.fold(count)
     sums = pd.concat([c[0] for c in counted], ignore_index=True)
-    stats = functools.reduce(operator.add, [c[1] for c in counted])
-    return grids_of(sums, activity.as_of, settings.period, settings.week_start), stats
+    return sums, functools.reduce(operator.add, [c[1] for c in counted])
 
 
 def cohort_matrix(
@@ -386,8 +402,9 @@ def cohort_matrix(
     Every option of ``retain cohort`` is a keyword, with ``-`` as ``_``: the view (``metric``:
     retention, churn, revenue, revenue-retention, ltv, orders, repeat; ``counts``,
     ``rolling``, ``relative`` first or previous, ``mean`` weighted, simple or none,
-    ``max_offset``, ``min_cohort_size``, ``brackets`` such as ``"0,1-7,8-30"``), and how to
-    read the rows: ``week_start``,
+    ``max_offset``, ``min_cohort_size``, ``brackets`` such as ``"0,1-7,8-30"``, ``segment``: a
+    column, one block of cohorts per value, indexed (segment, cohort)), and how to read the
+    rows: ``week_start``,
     ``as_of``, ``since``, ``until`` (dates or ISO text), ``tz``, ``input_tz``, ``dayfirst``,
     ``date_format``, ``on_bad_rows``, ``where`` (a list of ``COL=VALUE``, ``COL!=VALUE``,
     ``COL~REGEX``), ``refunded``, ``currency``, ``currency_column``, ``layout``,
@@ -409,6 +426,18 @@ def cohort_matrix(
     view = {"rolling": rolling, "relative": relative, "mean": mean, "max_offset": max_offset,
             "min_cohort_size": min_cohort_size, "brackets": brackets}  # fmt: skip
     result, _ = cohorts_of(activity, settings, metric, counts, **view)
+    if isinstance(result, Segmented):  # one block per segment: a (segment, cohort) index
+        results = result.results
+        table = pd.concat({s: r.table for s, r in results.items()}, names=["segment", "cohort"])
+        first = next(iter(results.values()))
+        table.attrs.update(
+            metric=metric, period=period, as_of=first.grids.as_of.isoformat(),
+            currency=activity.currency, mean=first.mean, segment=result.column,
+            partial={(s, c): k for s, r in results.items() for c, k in r.partial.items()},
+            average={s: None if r.average is None else r.average.tolist()
+                     for s, r in results.items()},
+        )  # fmt: skip
+        return table
     table = result.table
     table.attrs.update(
         metric=metric,

@@ -14,7 +14,7 @@ import pandas as pd
 from tabulate import tabulate
 
 from retain.errors import counted
-from retain.metrics import CohortResult
+from retain.metrics import CohortResult, Segmented
 from retain.normalize import AMOUNT_SCALE, SKIP_REASONS
 
 FORMATS = ("table", "csv", "json", "markdown")
@@ -82,20 +82,39 @@ def _offsets(result: CohortResult) -> list:
     return [c for c in result.table.columns if c != "customers"]
 
 
-def to_csv(result: CohortResult) -> str:
-    """``cohort,customers,0,1,...``: one row per cohort, raw numbers, unobserved cells empty."""
+def to_csv(result: CohortResult | Segmented) -> str:
+    """``cohort,customers,0,1,...``: one row per cohort, raw numbers, unobserved cells empty;
+    segmented, a leading ``segment`` column and the offsets of the widest segment."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    offsets = _offsets(result)
-    writer.writerow(["cohort", "customers", *offsets])
-    for label, row in result.table.iterrows():
-        cells = [_csv_cell(row[k], result.kind) for k in offsets]
-        writer.writerow([spreadsheet_safe(label), int(row["customers"]), *cells])
+    blocks = _blocks(result)
+    offsets = max((_offsets(r) for _, r in blocks), key=len)
+    lead = ["segment"] if isinstance(result, Segmented) else []
+    writer.writerow([*lead, "cohort", "customers", *offsets])
+    for segment, block in blocks:
+        key = [spreadsheet_safe(segment)] if lead else []
+        for label, row in block.table.iterrows():
+            cells = [_csv_cell(row[k], block.kind) if k in row else "" for k in offsets]
+            writer.writerow([*key, spreadsheet_safe(label), int(row["customers"]), *cells])
     return out.getvalue()
 
 
-def to_json(result: CohortResult, meta: dict) -> str:
-    """Metadata (metric, period, as-of, columns, row counts) and one object per cohort."""
+def _blocks(result: CohortResult | Segmented) -> list[tuple[str | None, CohortResult]]:
+    if isinstance(result, Segmented):
+        return list(result.results.items())
+    return [(None, result)]
+
+
+def to_json(result: CohortResult | Segmented, meta: dict) -> str:
+    """Metadata (metric, period, as-of, columns, row counts) and one object per cohort;
+    segmented, one such object per segment under ``segments``."""
+    if isinstance(result, Segmented):
+        documents = [json.loads(to_json(r, meta)) for r in result.results.values()]
+        shared = {k: v for k, v in documents[0].items() if k not in SEGMENT_KEYS}
+        segments = [{"segment": s, **{k: d[k] for k in SEGMENT_KEYS}}
+                    for s, d in zip(result.results, documents, strict=True)]  # fmt: skip
+        document = {**shared, "segment_column": result.column, "segments": segments}
+        return json.dumps(document, indent=2, allow_nan=False) + "\n"
     offsets = _offsets(result)
     cohorts = [
         {
@@ -181,9 +200,24 @@ def _notes(result: CohortResult, meta: dict) -> list[str]:
 
 
 PLAIN_DATES = (None, "ISO 8601", "timestamps", "empty")
+# what differs between the segments of a segmented JSON document
+SEGMENT_KEYS = ("offsets", "cohorts", "mean", "hidden_cohorts", "weighted_average",
+                "simple_average")  # fmt: skip
 
 
-def to_table(result: CohortResult, meta: dict, markdown: bool = False) -> str:
+def to_table(result: CohortResult | Segmented, meta: dict, markdown: bool = False) -> str:
+    if isinstance(result, Segmented):
+        parts = []
+        for segment, block in result.results.items():
+            text = to_table(block, {}, markdown).split("\n\n")[0]
+            parts.append(f"{result.column} = {segment}\n\n{text}")
+        first = next(iter(result.results.values()))
+        notes = _notes(first, meta) + [
+            f"segments by {result.column!r}: a customer counts in the segment of their first "
+            "activity"
+        ]
+        prefix = "- " if markdown else ""
+        return "\n\n".join(parts) + "\n\n" + "\n".join(prefix + n for n in notes) + "\n"
     headers = ["cohort", "customers", *map(str, _offsets(result))]
     rows = _grid_rows(result)
     align = ["left"] + ["right"] * (len(headers) - 1)
@@ -257,7 +291,7 @@ def render_inspect(report: dict, fmt: str = "table") -> str:
     return "".join(f"{key:<{width}}{value}".rstrip() + "\n" for key, value in rows)
 
 
-def render(result: CohortResult, fmt: str, meta: dict | None = None) -> str:
+def render(result: CohortResult | Segmented, fmt: str, meta: dict | None = None) -> str:
     """The text of ``result`` in ``fmt`` (one of ``FORMATS``).
 
     ``meta`` goes into the JSON as it is (``files`` sorted by name; ``exact_duplicates`` None

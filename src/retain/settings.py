@@ -54,6 +54,7 @@ class Settings:
     engine: str = "local"  # where the batches run: "local" (threads) or "dask"
     scheduler: str | None = None  # a Dask scheduler's address; None: a local cluster
     memory_limit: int | None = None  # bytes of cells held before they spill; None: 1 GiB
+    segment: str | None = None  # a column: one matrix per value, by each first activity
 
     def plain_values(self) -> bool:
         """Whether dates and amounts read as their defaults: ISO dates kept as written, numbers
@@ -104,6 +105,7 @@ def plan_input(name: str, header: list[str], settings: Settings) -> Plan:
             line_items = tuple(found) if all(found) else None
     columns = detect_columns(name, header, customer, date, amount)
     refunded = require_column(name, header, refunded, "refunded")
+    segment = require_column(name, header, settings.segment, "segment")
     if settings.currency_column is not None:
         currency = require_column(name, header, settings.currency_column, "currency-column")
     else:
@@ -112,6 +114,7 @@ def plan_input(name: str, header: list[str], settings: Settings) -> Plan:
     return Plan(
         columns, fallbacks, refunded, currency, tuple(conditions), tuple(exclude.items()),
         line_items, tuple(status_columns(header, used)), layout.name if layout else None,
+        segment,
     )  # fmt: skip
 
 

@@ -100,6 +100,8 @@ class CellStore:
             columns = {"keys": cells.keys, "period": cells.period, "orders": cells.orders}
             if cells.revenue is not None:
                 columns["revenue"] = cells.revenue
+            if cells.segment is not None:
+                columns["first"], columns["segment"] = cells.first, cells.segment
             _write(path + ".arrow", pa.table(columns))
             if cells.names is not None:
                 _write(path + ".names.arrow", pa.table({"hash": cells.names[0],
@@ -142,7 +144,8 @@ class CellStore:
             self.nbytes += self.held[job].nbytes
         for job, spilled in list(self.spilled.items()):
             part = _read_part(spilled, -(1 << 63), None)
-            cells = Cells(part.keys, part.period, part.orders, part.revenue)
+            cells = Cells(part.keys, part.period, part.orders, part.revenue, None, part.first,
+                          part.segment)  # fmt: skip
             self.discard(job)
             self.held[job] = cells.hashed()
             self.nbytes += self.held[job].nbytes
@@ -176,7 +179,12 @@ def _read_part(spilled: Spilled, low: int, high: int | None) -> Part:
         columns = {
             name: batch.column(name).slice(start, end - start).to_numpy().copy()
             for name in batch.column_names
+            if name != "segment"
         }
+        columns["segment"] = None
+        if "segment" in batch.column_names:  # take copies the strings out of the mapped file
+            text = batch.column("segment").slice(start, end - start)
+            columns["segment"] = text.take(np.arange(end - start))
     names = None
     if spilled.hashed:
         with pa.memory_map(spilled.path + ".names.arrow") as source:
@@ -188,4 +196,4 @@ def _read_part(spilled: Spilled, low: int, high: int | None) -> Part:
                 table.column("id").take(np.arange(first, last)),
             )
     return Part(columns["keys"], columns["period"], columns["orders"], columns.get("revenue"),
-                names)  # fmt: skip
+                names, columns.get("first"), columns["segment"])  # fmt: skip

@@ -5,6 +5,7 @@ from retain.metrics.matrix import (
     METRICS,
     CohortGrids,
     CohortResult,
+    Segmented,
     cohort_grids,
     cohort_sums,
     cohort_table,
@@ -13,6 +14,6 @@ from retain.metrics.matrix import (
 )
 
 __all__ = [
-    "MEANS", "METRICS", "CohortGrids", "CohortResult", "cohort_grids", "cohort_sums",
+    "MEANS", "METRICS", "CohortGrids", "CohortResult", "Segmented", "cohort_grids", "cohort_sums",
     "cohort_table", "grids_of", "parse_brackets",
 ]  # fmt: skip

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from retain.activity import exact_sums, period_label, period_ordinals, period_starts
 from retain.errors import MetricError
@@ -84,10 +86,20 @@ def cohort_sums(cohorted: pd.DataFrame, brackets=None) -> pd.DataFrame:
     if "revenue" in cohorted:
         columns["revenue"] = cohorted["revenue"].to_numpy(np.int64)
     columns.update(_customer_marks(cohorted, offset, orders, brackets))
+    segments = None
+    if "segment" in cohorted:  # one more key: the customers' segment
+        encoded = pc.dictionary_encode(
+            pa.chunked_array([pa.array(cohorted["segment"], pa.string())]).combine_chunks()
+        )
+        segments, segment = encoded.dictionary, encoded.indices.to_numpy().astype(np.int64)
     if not len(cohort):
-        return pd.DataFrame({"cohort": cohort, "offset": offset, **columns})
+        empty = {"segment": []} if segments is not None else {}
+        return pd.DataFrame({**empty, "cohort": cohort, "offset": offset, **columns})
     base, first = int(offset.max()) + 1, int(cohort.min())
+    span = (int(cohort.max()) - first + 1) * base
     code = (cohort - first) * base + offset
+    if segments is not None:
+        code += segment * span
     size = int(code.max()) + 1
     if size <= 4 * len(code):  # a dense grid: counted straight into it
         cells = np.flatnonzero(np.bincount(code, minlength=size))
@@ -95,7 +107,12 @@ def cohort_sums(cohorted: pd.DataFrame, brackets=None) -> pd.DataFrame:
     else:
         cells, cell = np.unique(code, return_inverse=True)
         sums = {name: exact_sums(cell, values, len(cells)) for name, values in columns.items()}
-    return pd.DataFrame({"cohort": cells // base + first, "offset": cells % base, **sums})
+    keys = {}
+    if segments is not None:
+        keys["segment"] = segments.take(pa.array(cells // span)).to_pylist()
+    within = cells % span
+    return pd.DataFrame({**keys, "cohort": within // base + first, "offset": within % base,
+                         **sums})  # fmt: skip
 
 
 def _customer_marks(
@@ -226,6 +243,15 @@ class CohortResult:
     grids: CohortGrids
     mean: str = "weighted"  # how the average row averages: weighted or simple
     hidden: tuple[int, int] = (0, 0)  # cohorts and customers under --min-cohort-size
+
+
+@dataclass
+class Segmented:
+    """One matrix per value of the segment ``column`` (``--segment``), values in text order.
+    A customer belongs to the segment of their first activity."""
+
+    column: str
+    results: dict[str, CohortResult]
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:

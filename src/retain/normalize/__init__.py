@@ -54,12 +54,14 @@ class Plan:
     line_items: tuple[str, str] | None = None
     statuses: tuple[str, ...] = ()
     layout: str | None = None
+    segment: str | None = None  # the column whose value at a customer's first activity wins
 
     def wanted(self) -> list[str]:
         """Every column the input needs, once each, in a fixed order."""
         names = [self.columns.customer, *self.fallbacks, self.columns.date, self.columns.amount]
         names += [self.refunded, self.currency, *(c.column for c in self.conditions)]
         names += [c for c, _ in self.exclude] + list(self.line_items or ()) + list(self.statuses)
+        names.append(self.segment)
         return list(dict.fromkeys(n for n in names if n is not None))
 
 
@@ -166,6 +168,9 @@ class Parsed:
     bad_dates: pd.Series | None = None  # the first unparseable dates, for a hint
 
 
+NO_SEGMENT = "(none)"  # the segment of rows whose segment column is empty
+
+
 def normalize(
     name: str,
     frame: pd.DataFrame,
@@ -236,6 +241,9 @@ def normalize(
             if reason == "bad_date":
                 bad_dates = frame[column][bad].head(BAD_DATES)
             keep &= ~bad
+    if plan.segment is not None:  # empty values are a segment of their own
+        segment = as_text(frame[plan.segment]).str.strip()
+        out["segment"] = segment.where(segment != "", NO_SEGMENT)
     canonical = pd.DataFrame(out, index=frame.index, copy=False)
     if not keep.all():
         canonical = canonical[keep]
