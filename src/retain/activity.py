@@ -449,7 +449,7 @@ def _reduce_cells(
     n = len(keys)
     if n == 0:
         out = [keys, period, *(s[:0] for s in sums)]
-        return out + [(earliest[0][:0], earliest[1][:0])] * (earliest is not None)
+        return out if earliest is None else [*out, (earliest[0][:0], earliest[1][:0])]
     order = np.argsort(keys)
     rank = np.cumsum(_runs(keys[order])) - 1
     first, span = int(period.min()), int(period.max() - period.min()) + 1
