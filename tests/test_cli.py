@@ -345,3 +345,20 @@ def test_cli_choices_match_the_library():
     assert cli_module.PERIODS == activity.PERIODS
     assert cli_module.METRICS == metrics.METRICS
     assert cli_module.FORMATS == render.FORMATS
+
+
+def test_the_metric_definitions_shipped_with_the_repo_are_the_shared_ones():
+    """docs/METRICS.md is the copy a clone links to; it follows ../shared/METRICS.md."""
+    import pathlib
+
+    root = pathlib.Path(__file__).parent.parent
+    shared = root.parent / "shared" / "METRICS.md"
+    if not shared.exists():
+        pytest.skip("no ../shared beside the repository")
+    assert (root / "docs" / "METRICS.md").read_text() == shared.read_text()
+
+
+def test_scheduler_and_local_engine_conflict(run):
+    result = run("cohort", SMALL, "--engine", "local", "--scheduler", "tcp://127.0.0.1:1")
+    assert result.exit_code == 2
+    assert "--scheduler runs on a Dask cluster: drop --engine local" in result.stderr

@@ -167,9 +167,9 @@ def input_options(command):
         click.option("--memory-limit", callback=_size, metavar="SIZE",
                      help="Memory for the batches' partial tables before they spill to disk "
                           "($TMPDIR), e.g. 512MiB [1GiB]."),
-        click.option("--engine", type=click.Choice(("local", "dask")), default="local",
-                     show_default=True,
-                     help="Run the batches on this machine's cores, or on a Dask cluster."),
+        click.option("--engine", type=click.Choice(("local", "dask")),
+                     help="Run the batches on this machine's cores, or on a Dask cluster "
+                          "[local; dask with --scheduler]."),
         click.option("--scheduler", metavar="ADDRESS",
                      help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --engine dask) "
                           "[a local cluster]."),
@@ -213,6 +213,10 @@ def _settings(options: dict):
 
     dates = ("date_format", "dayfirst", "tz", "input_tz")
     settings = {k: v for k, v in options.items() if k not in (*dates, "debug")}
+    if settings["scheduler"] and settings["engine"] == "local":
+        raise click.BadParameter("--scheduler runs on a Dask cluster: drop --engine local",
+                                 param_hint="--scheduler")  # fmt: skip
+    settings["engine"] = settings["engine"] or ("dask" if settings["scheduler"] else "local")
     return Settings(
         dates=DateOptions(options["date_format"], options["dayfirst"], options["tz"],
                           options["input_tz"]),
@@ -234,20 +238,26 @@ def _paths(files, output=None) -> list[str]:
 
 @contextlib.contextmanager
 def _progress():
-    """A progress bar on stderr while the inputs are read (bytes, rows, rate), when stderr is a
-    terminal; nothing otherwise, so cron jobs and pipes see no bar."""
+    """A progress bar on stderr while the inputs are read (bytes, rows, rate), then "merging"
+    until the matrix is counted, when stderr is a terminal; nothing otherwise, so cron jobs and
+    pipes see no bar. A terminal that reports no width gets 80 columns."""
     if not sys.stderr.isatty():
         yield None
         return
+    import shutil
+
     from tqdm import tqdm
 
+    width = None if shutil.get_terminal_size((0, 0)).columns else 80
     with tqdm(total=0, unit="B", unit_scale=True, unit_divisor=1024, leave=False,
-              desc="reading", file=sys.stderr) as bar:  # fmt: skip
+              desc="reading", file=sys.stderr, ncols=width) as bar:  # fmt: skip
 
         def update(done: int, total: int, rows: int) -> None:
             bar.total = total
-            bar.update(done - bar.n)
             bar.set_postfix_str(f"{rows:,} rows", refresh=False)
+            bar.update(done - bar.n)
+            if done >= total:
+                bar.set_description("merging")
 
         yield update
 
@@ -364,7 +374,7 @@ def cohort(files, metric, counts, rolling, relative, mean, max_offset, min_cohor
     settings = _settings(options)
     with _progress() as progress:
         activity = read_activity(_paths(files, output), settings, progress)
-    result, stats = cohorts_of(activity, settings, metric, counts, **view)
+        result, stats = cohorts_of(activity, settings, metric, counts, **view)
     for message in run_messages(activity):
         click.echo(f"retain: {message}", err=True)
     _emit(render(result, fmt or "table", cohort_meta(activity, stats)), output)

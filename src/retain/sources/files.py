@@ -22,8 +22,10 @@ import lzma
 import mmap
 import os
 import re
+import shutil
 import stat
 import sys
+import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -88,7 +90,9 @@ def remote_fs(path: str):
             f"(pip install 'retain[dask]' s3fs, gcsfs or adlfs): {exc}"
         ) from None
     except ValueError as exc:  # an unknown scheme
-        raise InputError(f"{path}: {exc}") from None
+        raise InputError(
+            f"{path}: {exc}; URLs are read through fsspec (s3://, gs://, abfs://, https://, ...)"
+        ) from None
 
 
 def expand_paths(paths: list[str]) -> list[str]:
@@ -154,9 +158,14 @@ _DECOMPRESS = {"gzip": gzip.decompress, "bzip2": bz2.decompress, "xz": lzma.deco
 
 def _raw_bytes(path: str, suffix: str):
     fs = remote_fs(path)
-    if fs is not None:  # read once, whole; workers of a cluster read their own byte ranges
+    if fs is not None:  # copied once to a temporary file and mapped, never held in memory
         try:
-            return fs.cat_file(path)
+            with tempfile.TemporaryFile(prefix="retain-url-") as copy, fs.open(path) as remote:
+                shutil.copyfileobj(remote, copy, 1 << 22)
+                if not copy.tell():
+                    return b""
+                copy.flush()
+                return mmap.mmap(copy.fileno(), 0, access=mmap.ACCESS_READ)
         except FileNotFoundError:
             raise InputError(f"{path}: no such file") from None
     try:
@@ -364,7 +373,7 @@ class Source:
     def __setstate__(self, state: dict) -> None:
         mapped = state.pop("mapped", False)
         self.__dict__.update(state)
-        if mapped:
+        if mapped and not self.remote:  # a URL's batches are read by range (_span_bytes)
             self.data = load_bytes(self.name)
         if self.kind == "parquet":
             again = _parquet_dataset(self.name) if self.data is None else None
