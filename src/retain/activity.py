@@ -206,10 +206,11 @@ class Part:
     # with segments: each cell's earliest active time (NO_TIME where none) and its segment
     first: np.ndarray | None = None
     segment: pa.Array | None = None
+    signup: np.ndarray | None = None  # with signups: the cell's earliest signup period
 
     @property
     def nbytes(self) -> int:
-        arrays = [self.keys, self.period, self.orders, self.revenue, self.first]
+        arrays = [self.keys, self.period, self.orders, self.revenue, self.first, self.signup]
         names = self.names[0].nbytes + self.names[1].nbytes if self.names else 0
         segment = self.segment.nbytes if self.segment is not None else 0
         return sum(a.nbytes for a in arrays if a is not None) + names + segment
@@ -226,7 +227,7 @@ class Cells(Part):
     def __post_init__(self):  # sorted by key (names by hash), in the worker that made them
         if len(self.keys) > 1 and (self.keys[1:] < self.keys[:-1]).any():
             order = np.argsort(self.keys, kind="stable")
-            for name in ("keys", "period", "orders", "revenue", "first"):
+            for name in ("keys", "period", "orders", "revenue", "first", "signup"):
                 if getattr(self, name) is not None:
                     setattr(self, name, getattr(self, name)[order])
             if self.segment is not None:
@@ -245,8 +246,9 @@ class Cells(Part):
         revenue = None if self.revenue is None else self.revenue[start:end]
         first = None if self.first is None else self.first[start:end]
         segment = None if self.segment is None else self.segment.slice(start, end - start)
+        signup = None if self.signup is None else self.signup[start:end]
         return Part(self.keys[start:end], self.period[start:end], self.orders[start:end],
-                    revenue, names, first, segment)  # fmt: skip
+                    revenue, names, first, segment, signup)  # fmt: skip
 
     def hashed(self) -> Cells:
         """These cells keyed by the hashes of their ids (to merge with cells of longer ids),
@@ -258,7 +260,7 @@ class Cells(Part):
         hashes = hash_ids(ids)
         keys = hashes[np.searchsorted(distinct, self.keys)]
         return Cells(keys, self.period, self.orders, self.revenue, (hashes, ids), self.first,
-                     self.segment)  # fmt: skip
+                     self.segment, self.signup)  # fmt: skip
 
     def table(self) -> pd.DataFrame:
         """The activity table of these cells (customers as categorical keys, or ids)."""
@@ -288,10 +290,17 @@ def build_cells(
         time = np.asarray(transactions["timestamp"], dtype="datetime64[us]").view(np.int64)
         first = (np.where(sums[0] > 0, time, NO_TIME), pa.array(transactions["segment"],
                                                                  pa.string()))  # fmt: skip
-    keys, cell_period, *totals = _reduce_cells(keys, periods, *sums, earliest=first)
+    signup = None
+    if "signup" in transactions:  # the period of each row's signup; NO_TIME without one
+        days = np.asarray(transactions["signup"], dtype="datetime64[us]")
+        known = ~np.isnat(days)
+        signup = np.full(len(days), NO_TIME)
+        signup[known] = period_ordinals(days[known], period, week_start)
+    keys, cell_period, *totals = _reduce_cells(keys, periods, *sums, earliest=first, least=signup)
+    least = totals.pop() if signup is not None else None
     segments = totals.pop() if first is not None else (None, None)
     return Cells(keys, cell_period, totals[0], totals[1] if len(totals) > 1 else None, names,
-                 *segments)  # fmt: skip
+                 *segments, least)  # fmt: skip
 
 
 def merge_parts(parts: list[Part]) -> Part:
@@ -305,11 +314,14 @@ def merge_parts(parts: list[Part]) -> Part:
     if parts[0].first is not None:
         first = (np.concatenate([p.first for p in parts]),
                  pa.concat_arrays([p.segment for p in parts]))  # fmt: skip
+    signup = None if parts[0].signup is None else np.concatenate([p.signup for p in parts])
     keys, period, orders, *rest = _reduce_cells(
-        *(np.concatenate([getattr(p, c) for p in parts]) for c in columns), earliest=first
-    )
+        *(np.concatenate([getattr(p, c) for p in parts]) for c in columns), earliest=first,
+        least=signup,
+    )  # fmt: skip
+    least = rest.pop() if signup is not None else None
     segments = rest.pop() if first is not None else (None, None)
-    merged = Part(keys, period, orders, rest[0] if rest else None, None, *segments)
+    merged = Part(keys, period, orders, rest[0] if rest else None, None, *segments, least)
     if hashed:
         distinct = keys[_starts(keys)]
         merged.names = (distinct, _names(parts, distinct))
@@ -349,6 +361,8 @@ def activity_table(parts: list[Part]) -> pd.DataFrame:
     }
     if parts[0].revenue is not None:
         columns["revenue"] = np.concatenate([p.revenue for p in parts])
+    if parts[0].signup is not None:  # each cell's earliest signup period
+        columns["signup"] = np.concatenate([p.signup for p in parts])
     if parts[0].segment is not None:  # each cell's earliest active time and its segment
         columns["first"] = np.concatenate([p.first for p in parts])
         segments = pa.chunked_array([p.segment for p in parts], pa.string())
@@ -439,17 +453,20 @@ def hash_ids(ids: pa.Array) -> np.ndarray:
 
 
 def _reduce_cells(
-    keys: np.ndarray, period: np.ndarray, *sums: np.ndarray, earliest=None
+    keys: np.ndarray, period: np.ndarray, *sums: np.ndarray, earliest=None, least=None
 ) -> list[np.ndarray]:
     """Exact sums per (key, period) cell, the cells sorted by key, then period: each cell's key
     and period, then each sum; with ``earliest`` (per row: a time, NO_TIME for rows that are no
     activity, and a segment), then the cells' earliest times and their segments
-    (``_first_segments``). One sort of the keys ranks each row's customer; one sort of packed
-    (rank, period, row) values finds the cells and the rows of each, in place."""
+    (``_first_segments``); with ``least`` (per row), then each cell's minimum of it. One sort
+    of the keys ranks each row's customer; one sort of packed (rank, period, row) values finds
+    the cells and the rows of each, in place."""
     n = len(keys)
     if n == 0:
         out = [keys, period, *(s[:0] for s in sums)]
-        return out if earliest is None else [*out, (earliest[0][:0], earliest[1][:0])]
+        if earliest is not None:
+            out.append((earliest[0][:0], earliest[1][:0]))
+        return out if least is None else [*out, least[:0]]
     order = np.argsort(keys)
     rank = np.cumsum(_runs(keys[order])) - 1
     first, span = int(period.min()), int(period.max() - period.min()) + 1
@@ -474,6 +491,8 @@ def _reduce_cells(
     ]  # fmt: skip
     if earliest is not None:
         out.append(_first_segments(rows, starts, *earliest))
+    if least is not None:
+        out.append(np.minimum.reduceat(least[rows], starts))
     return out
 
 

@@ -175,6 +175,9 @@ def input_options(command):
                           "[a local cluster]."),
         click.option("--case-sensitive-ids", is_flag=True,
                      help="Compare email ids as written (default: lower-cased)."),
+        click.option("--signup", metavar="COL",
+                     help="Cohorts by signup: a column of ISO dates or months (a customer's "
+                          "earliest wins)."),
         click.option("--segment", metavar="COL",
                      help="One matrix per value of COL (e.g. channel), by each customer's first "
                           "activity."),

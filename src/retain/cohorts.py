@@ -14,6 +14,9 @@ from dataclasses import astuple, dataclass, replace
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+
+from retain.normalize import NO_SEGMENT
 
 NO_COHORT = np.iinfo(np.int64).max
 
@@ -25,6 +28,7 @@ class CohortStats:
     refund_only_customers: int = 0
     pre_cohort_periods: int = 0
     before_since: int = 0  # customers of cohorts before --since, not shown
+    before_signup: int = 0  # active (customer, period) pairs before the customer's signup
 
     def __add__(self, other: CohortStats) -> CohortStats:
         """The stats of two sets of distinct customers (partitions) together."""
@@ -42,7 +46,11 @@ def customer_codes(customer: pd.Series) -> tuple[np.ndarray, int]:
 def assign_cohorts(activity: pd.DataFrame) -> tuple[pd.DataFrame, CohortStats]:
     """Add ``cohort`` (ordinal of the first active period) and ``offset`` to ``activity``.
 
-    Keeps only the rows of customers with a cohort, from the cohort's period on. With a
+    Keeps only the rows of customers with a cohort, from the cohort's period on, and marks
+    each customer's first kept row (``member``: the cohort sizes count them). With a ``signup``
+    column (each cell's earliest signup period), a customer with a signup belongs to its
+    period's cohort, active or not (METRICS.md, Cohorts), and activity before it is counted
+    apart; a customer whose rows all come before it keeps one empty row at offset 0. With a
     ``segment`` column (each cell's segment at its earliest active row), every row gets its
     customer's segment: the one of their first activity.
     """
@@ -50,18 +58,27 @@ def assign_cohorts(activity: pd.DataFrame) -> tuple[pd.DataFrame, CohortStats]:
     period = activity["period"].to_numpy(np.int64)
     active = activity["orders"].to_numpy() > 0
     first = _first_active(codes, customers, np.where(active, period, NO_COHORT))
-    cohort = first[codes]
+    start = first
+    signed = np.zeros(customers, dtype=bool)
+    if "signup" in activity:
+        signup = _first_active(codes, customers, activity["signup"].to_numpy(np.int64))
+        signed = signup != NO_COHORT
+        start = np.where(signed, signup, first)
+    cohort = start[codes]
     has_cohort = cohort != NO_COHORT
     seen = np.zeros(customers, dtype=bool)
     seen[codes] = True
     offset = period - np.where(has_cohort, cohort, 0)
     keep = has_cohort & (offset >= 0)
+    early = has_cohort & (offset < 0)
     stats = CohortStats(
-        refund_only_customers=int((seen & (first == NO_COHORT)).sum()),
-        pre_cohort_periods=int((has_cohort & (offset < 0)).sum()),
+        refund_only_customers=int((seen & (start == NO_COHORT)).sum()),
+        pre_cohort_periods=int((early & ~signed[codes]).sum()),
+        before_signup=int((early & signed[codes] & active).sum()),
     )
     columns = {name: activity[name] for name in activity.columns}
     columns.update(cohort=cohort, offset=offset)
+    columns.pop("signup", None)
     if "segment" in activity:  # a customer's segment: that of their first activity
         at_first = np.full(customers, -1)
         rows = np.flatnonzero(active & (period == first[codes]))
@@ -74,7 +91,26 @@ def assign_cohorts(activity: pd.DataFrame) -> tuple[pd.DataFrame, CohortStats]:
         columns.pop("first", None)
     if not keep.all():
         columns = {name: _kept(values, keep) for name, values in columns.items()}
-    return pd.DataFrame(columns, copy=False), stats
+    cohorted = pd.DataFrame(columns, copy=False)
+    kept = np.zeros(customers, dtype=bool)
+    kept[codes[keep]] = True
+    lost = np.flatnonzero(seen & (start != NO_COHORT) & ~kept)  # all rows before the signup
+    if len(lost):
+        empty = {name: np.zeros(len(lost), np.int64) for name in ("period", "orders", "revenue")}
+        empty = {name: values for name, values in empty.items() if name in cohorted}
+        empty.update(period=start[lost], cohort=start[lost], offset=np.zeros(len(lost), np.int64))
+        customer = activity["customer"]
+        rows = {"customer": pd.Categorical.from_codes(lost, dtype=customer.dtype), **empty}
+        if "segment" in cohorted:  # their first activity's, if any
+            own = at_first[lost]
+            text = segment.take(pa.array(np.maximum(own, 0), mask=own < 0))
+            rows["segment"] = pd.arrays.ArrowStringArray(pc.fill_null(text, NO_SEGMENT))
+        cohorted = pd.concat([cohorted, pd.DataFrame(rows)[cohorted.columns]], ignore_index=True)
+    member_codes, _ = customer_codes(cohorted["customer"])
+    member = np.zeros(len(cohorted), np.int64)
+    member[np.unique(member_codes, return_index=True)[1]] = 1
+    cohorted["member"] = member
+    return cohorted, stats
 
 
 def _first_active(codes: np.ndarray, customers: int, period: np.ndarray) -> np.ndarray:

@@ -273,6 +273,7 @@ def cohort_meta(activity: Activity, stats: CohortStats) -> dict:
         "refund_only_customers": stats.refund_only_customers,
         "refunds_before_first_order": stats.pre_cohort_periods,
         "customers_before_since": stats.before_since,
+        "active_periods_before_signup": stats.before_signup,
     }
 
 
@@ -404,7 +405,7 @@ def cohort_matrix(
     ``rolling``, ``relative`` first or previous, ``mean`` weighted, simple or none,
     ``max_offset``, ``min_cohort_size``, ``brackets`` such as ``"0,1-7,8-30"``, ``segment``: a
     column, one block of cohorts per value, indexed (segment, cohort)), and how to read the
-    rows: ``week_start``,
+    rows: ``signup`` (a column of signup dates: cohorts by signup), ``week_start``,
     ``as_of``, ``since``, ``until`` (dates or ISO text), ``tz``, ``input_tz``, ``dayfirst``,
     ``date_format``, ``on_bad_rows``, ``where`` (a list of ``COL=VALUE``, ``COL!=VALUE``,
     ``COL~REGEX``), ``refunded``, ``currency``, ``currency_column``, ``layout``,

@@ -55,6 +55,7 @@ class Settings:
     scheduler: str | None = None  # a Dask scheduler's address; None: a local cluster
     memory_limit: int | None = None  # bytes of cells held before they spill; None: 1 GiB
     segment: str | None = None  # a column: one matrix per value, by each first activity
+    signup: str | None = None  # a column of signup dates or months: the cohort, when given
 
     def plain_values(self) -> bool:
         """Whether dates and amounts read as their defaults: ISO dates kept as written, numbers
@@ -106,6 +107,7 @@ def plan_input(name: str, header: list[str], settings: Settings) -> Plan:
     columns = detect_columns(name, header, customer, date, amount)
     refunded = require_column(name, header, refunded, "refunded")
     segment = require_column(name, header, settings.segment, "segment")
+    signup = require_column(name, header, settings.signup, "signup")
     if settings.currency_column is not None:
         currency = require_column(name, header, settings.currency_column, "currency-column")
     else:
@@ -114,7 +116,7 @@ def plan_input(name: str, header: list[str], settings: Settings) -> Plan:
     return Plan(
         columns, fallbacks, refunded, currency, tuple(conditions), tuple(exclude.items()),
         line_items, tuple(status_columns(header, used)), layout.name if layout else None,
-        segment,
+        segment, signup,
     )  # fmt: skip
 
 

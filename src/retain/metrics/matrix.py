@@ -83,6 +83,10 @@ def cohort_sums(cohorted: pd.DataFrame, brackets=None) -> pd.DataFrame:
     offset = cohorted["offset"].to_numpy(dtype=np.int64)
     orders = cohorted["orders"].to_numpy(np.int64)
     columns = {"active": (orders > 0).astype(np.int64), "orders": orders}
+    if "member" in cohorted:  # each customer's first row: the cohort sizes
+        columns["members"] = cohorted["member"].to_numpy(np.int64)
+    else:
+        columns["members"] = columns["active"] * (offset == 0)
     if "revenue" in cohorted:
         columns["revenue"] = cohorted["revenue"].to_numpy(np.int64)
     columns.update(_customer_marks(cohorted, offset, orders, brackets))
@@ -211,11 +215,12 @@ def grids_of(
     revenue = grid(sums["revenue"].to_numpy()) if "revenue" in sums else None
     active_grid = grid(sums["active"].to_numpy())
     last, second = grid(sums["last"].to_numpy()), grid(sums["second"].to_numpy())
+    sizes = grid(sums["members"].to_numpy()).sum(axis=1)
     bracketed = grid(sums["bracketed"].to_numpy()) if "bracketed" in sums else None
     return CohortGrids(
         cohorts=cohorts,
         labels=[period_label(int(c), period, week_start) for c in cohorts],
-        sizes=active_grid[:, 0].copy(),
+        sizes=sizes,
         active=active_grid,
         orders=grid(sums["orders"].to_numpy()),
         revenue=revenue,

@@ -55,13 +55,14 @@ class Plan:
     statuses: tuple[str, ...] = ()
     layout: str | None = None
     segment: str | None = None  # the column whose value at a customer's first activity wins
+    signup: str | None = None  # the column of signup dates (ISO 8601 days or months)
 
     def wanted(self) -> list[str]:
         """Every column the input needs, once each, in a fixed order."""
         names = [self.columns.customer, *self.fallbacks, self.columns.date, self.columns.amount]
         names += [self.refunded, self.currency, *(c.column for c in self.conditions)]
         names += [c for c, _ in self.exclude] + list(self.line_items or ()) + list(self.statuses)
-        names.append(self.segment)
+        names += [self.segment, self.signup]
         return list(dict.fromkeys(n for n in names if n is not None))
 
 
@@ -210,6 +211,12 @@ def normalize(
             ("future_date", columns.date, ~missing_date & (timestamp.to_numpy() >= tomorrow))
         )
     out = {"customer": customer, "timestamp": timestamp}
+    if plan.signup is not None:  # ISO 8601 days or months; empty: no signup on this row
+        text = as_text(frame[plan.signup]).str.strip()
+        signup = pd.to_datetime(text.where(text != ""), format="ISO8601", errors="coerce")
+        unread = (text != "").to_numpy() & signup.isna().to_numpy()
+        checks.append(("bad_date", plan.signup, unread))
+        out["signup"] = signup.to_numpy("datetime64[us]")
     amount_note, row_currency = None, None
     if columns.amount is not None:
         amount, bad_amount, marks = parse_amounts(frame[columns.amount], decimal)
