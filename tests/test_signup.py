@@ -33,7 +33,7 @@ def test_signup_cohorts_by_hand(run, write):
     # February: c, d (2); active in February: c; March: c
     assert result.stdout == "cohort,customers,0,1,2\n2024-01,3,1,2,2\n2024-02,2,1,1,\n"
     table = run("cohort", path, "--signup", "signed_up", "--as-of", "2024-03-31")
-    assert "1 active period of customers before their signup: not counted" in table.stdout
+    assert "1 active period of customers before their signup or start: not counted" in table.stdout
 
 
 def test_bad_signup_values_are_bad_rows(run, write):

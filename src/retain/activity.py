@@ -206,11 +206,11 @@ class Part:
     # with segments: each cell's earliest active time (NO_TIME where none) and its segment
     first: np.ndarray | None = None
     segment: pa.Array | None = None
-    signup: np.ndarray | None = None  # with signups: the cell's earliest signup period
+    start: np.ndarray | None = None  # with signups or start events: the earliest start period
 
     @property
     def nbytes(self) -> int:
-        arrays = [self.keys, self.period, self.orders, self.revenue, self.first, self.signup]
+        arrays = [self.keys, self.period, self.orders, self.revenue, self.first, self.start]
         names = self.names[0].nbytes + self.names[1].nbytes if self.names else 0
         segment = self.segment.nbytes if self.segment is not None else 0
         return sum(a.nbytes for a in arrays if a is not None) + names + segment
@@ -227,7 +227,7 @@ class Cells(Part):
     def __post_init__(self):  # sorted by key (names by hash), in the worker that made them
         if len(self.keys) > 1 and (self.keys[1:] < self.keys[:-1]).any():
             order = np.argsort(self.keys, kind="stable")
-            for name in ("keys", "period", "orders", "revenue", "first", "signup"):
+            for name in ("keys", "period", "orders", "revenue", "first", "start"):
                 if getattr(self, name) is not None:
                     setattr(self, name, getattr(self, name)[order])
             if self.segment is not None:
@@ -246,9 +246,9 @@ class Cells(Part):
         revenue = None if self.revenue is None else self.revenue[start:end]
         first = None if self.first is None else self.first[start:end]
         segment = None if self.segment is None else self.segment.slice(start, end - start)
-        signup = None if self.signup is None else self.signup[start:end]
+        begun = None if self.start is None else self.start[start:end]
         return Part(self.keys[start:end], self.period[start:end], self.orders[start:end],
-                    revenue, names, first, segment, signup)  # fmt: skip
+                    revenue, names, first, segment, begun)  # fmt: skip
 
     def hashed(self) -> Cells:
         """These cells keyed by the hashes of their ids (to merge with cells of longer ids),
@@ -260,7 +260,7 @@ class Cells(Part):
         hashes = hash_ids(ids)
         keys = hashes[np.searchsorted(distinct, self.keys)]
         return Cells(keys, self.period, self.orders, self.revenue, (hashes, ids), self.first,
-                     self.segment, self.signup)  # fmt: skip
+                     self.segment, self.start)  # fmt: skip
 
     def table(self) -> pd.DataFrame:
         """The activity table of these cells (customers as categorical keys, or ids)."""
@@ -290,14 +290,17 @@ def build_cells(
         time = np.asarray(transactions["timestamp"], dtype="datetime64[us]").view(np.int64)
         first = (np.where(sums[0] > 0, time, NO_TIME), pa.array(transactions["segment"],
                                                                  pa.string()))  # fmt: skip
-    signup = None
-    if "signup" in transactions:  # the period of each row's signup; NO_TIME without one
-        days = np.asarray(transactions["signup"], dtype="datetime64[us]")
+    if "returns" in transactions:  # with start events, only return rows are activity
+        returns = transactions["returns"].to_numpy(bool)
+        sums = [s * returns for s in sums]
+    start = None
+    if "start" in transactions:  # the period each row starts a cohort in; NO_TIME for none
+        days = np.asarray(transactions["start"], dtype="datetime64[us]")
         known = ~np.isnat(days)
-        signup = np.full(len(days), NO_TIME)
-        signup[known] = period_ordinals(days[known], period, week_start)
-    keys, cell_period, *totals = _reduce_cells(keys, periods, *sums, earliest=first, least=signup)
-    least = totals.pop() if signup is not None else None
+        start = np.full(len(days), NO_TIME)
+        start[known] = period_ordinals(days[known], period, week_start)
+    keys, cell_period, *totals = _reduce_cells(keys, periods, *sums, earliest=first, least=start)
+    least = totals.pop() if start is not None else None
     segments = totals.pop() if first is not None else (None, None)
     return Cells(keys, cell_period, totals[0], totals[1] if len(totals) > 1 else None, names,
                  *segments, least)  # fmt: skip
@@ -314,12 +317,12 @@ def merge_parts(parts: list[Part]) -> Part:
     if parts[0].first is not None:
         first = (np.concatenate([p.first for p in parts]),
                  pa.concat_arrays([p.segment for p in parts]))  # fmt: skip
-    signup = None if parts[0].signup is None else np.concatenate([p.signup for p in parts])
+    start = None if parts[0].start is None else np.concatenate([p.start for p in parts])
     keys, period, orders, *rest = _reduce_cells(
         *(np.concatenate([getattr(p, c) for p in parts]) for c in columns), earliest=first,
-        least=signup,
+        least=start,
     )  # fmt: skip
-    least = rest.pop() if signup is not None else None
+    least = rest.pop() if start is not None else None
     segments = rest.pop() if first is not None else (None, None)
     merged = Part(keys, period, orders, rest[0] if rest else None, None, *segments, least)
     if hashed:
@@ -361,8 +364,8 @@ def activity_table(parts: list[Part]) -> pd.DataFrame:
     }
     if parts[0].revenue is not None:
         columns["revenue"] = np.concatenate([p.revenue for p in parts])
-    if parts[0].signup is not None:  # each cell's earliest signup period
-        columns["signup"] = np.concatenate([p.signup for p in parts])
+    if parts[0].start is not None:  # each cell's earliest start period (signup or event)
+        columns["start"] = np.concatenate([p.start for p in parts])
     if parts[0].segment is not None:  # each cell's earliest active time and its segment
         columns["first"] = np.concatenate([p.first for p in parts])
         segments = pa.chunked_array([p.segment for p in parts], pa.string())

@@ -178,6 +178,11 @@ def input_options(command):
         click.option("--signup", metavar="COL",
                      help="Cohorts by signup: a column of ISO dates or months (a customer's "
                           "earliest wins)."),
+        click.option("--start-where", multiple=True, callback=_conditions, metavar="EXPR",
+                     help="Rows that start a cohort (the first one; syntax of --where): the "
+                          "start is activity in its own period."),
+        click.option("--return-where", multiple=True, callback=_conditions, metavar="EXPR",
+                     help="Rows that count as activity after the start [every row]."),
         click.option("--segment", metavar="COL",
                      help="One matrix per value of COL (e.g. channel), by each customer's first "
                           "activity."),
@@ -216,6 +221,12 @@ def _settings(options: dict):
 
     dates = ("date_format", "dayfirst", "tz", "input_tz")
     settings = {k: v for k, v in options.items() if k not in (*dates, "debug")}
+    if settings["return_where"] and not settings["start_where"]:
+        raise click.BadParameter("--return-where goes with --start-where",
+                                 param_hint="--return-where")  # fmt: skip
+    if settings["start_where"] and settings["signup"]:
+        raise click.BadParameter("--start-where and --signup are two cohort definitions: "
+                                 "choose one", param_hint="--start-where")  # fmt: skip
     if settings["scheduler"] and settings["engine"] == "local":
         raise click.BadParameter("--scheduler runs on a Dask cluster: drop --engine local",
                                  param_hint="--scheduler")  # fmt: skip

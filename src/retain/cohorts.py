@@ -29,6 +29,7 @@ class CohortStats:
     pre_cohort_periods: int = 0
     before_since: int = 0  # customers of cohorts before --since, not shown
     before_signup: int = 0  # active (customer, period) pairs before the customer's signup
+    without_start: int = 0  # customers with no row matching --start-where
 
     def __add__(self, other: CohortStats) -> CohortStats:
         """The stats of two sets of distinct customers (partitions) together."""
@@ -43,14 +44,19 @@ def customer_codes(customer: pd.Series) -> tuple[np.ndarray, int]:
     return codes.astype(np.int64), len(uniques)
 
 
-def assign_cohorts(activity: pd.DataFrame) -> tuple[pd.DataFrame, CohortStats]:
+def assign_cohorts(
+    activity: pd.DataFrame, start_active: bool = False
+) -> tuple[pd.DataFrame, CohortStats]:
     """Add ``cohort`` (ordinal of the first active period) and ``offset`` to ``activity``.
 
     Keeps only the rows of customers with a cohort, from the cohort's period on, and marks
-    each customer's first kept row (``member``: the cohort sizes count them). With a ``signup``
+    each customer's first kept row (``member``: the cohort sizes count them). With a ``start``
     column (each cell's earliest signup period), a customer with a signup belongs to its
     period's cohort, active or not (METRICS.md, Cohorts), and activity before it is counted
-    apart; a customer whose rows all come before it keeps one empty row at offset 0. With a
+    apart; a customer whose rows all come before it keeps one empty row at offset 0. With
+    ``start_active`` the start column holds the periods of start rows (``--start-where``): a
+    customer's cohort is their first start's period, which is activity (offset 0 holds the
+    whole cohort, as in PostHog); customers without a start row have no cohort. With a
     ``segment`` column (each cell's segment at its earliest active row), every row gets its
     customer's segment: the one of their first activity.
     """
@@ -60,25 +66,31 @@ def assign_cohorts(activity: pd.DataFrame) -> tuple[pd.DataFrame, CohortStats]:
     first = _first_active(codes, customers, np.where(active, period, NO_COHORT))
     start = first
     signed = np.zeros(customers, dtype=bool)
-    if "signup" in activity:
-        signup = _first_active(codes, customers, activity["signup"].to_numpy(np.int64))
+    if "start" in activity:
+        signup = _first_active(codes, customers, activity["start"].to_numpy(np.int64))
         signed = signup != NO_COHORT
-        start = np.where(signed, signup, first)
+        start = np.where(signed, signup, NO_COHORT if start_active else first)
+        if start_active:  # the start row is activity in its own period
+            active = active | (period == start[codes])
     cohort = start[codes]
     has_cohort = cohort != NO_COHORT
     seen = np.zeros(customers, dtype=bool)
     seen[codes] = True
     offset = period - np.where(has_cohort, cohort, 0)
+    if start_active:  # the cohort's own period is active: at least one order there
+        orders = activity["orders"].to_numpy(np.int64)
+        activity = activity.assign(orders=np.where(active & (orders == 0), 1, orders))
     keep = has_cohort & (offset >= 0)
     early = has_cohort & (offset < 0)
     stats = CohortStats(
-        refund_only_customers=int((seen & (start == NO_COHORT)).sum()),
+        refund_only_customers=0 if start_active else int((seen & (first == NO_COHORT)).sum()),
         pre_cohort_periods=int((early & ~signed[codes]).sum()),
         before_signup=int((early & signed[codes] & active).sum()),
+        without_start=int((seen & ~signed).sum()) if start_active else 0,
     )
     columns = {name: activity[name] for name in activity.columns}
     columns.update(cohort=cohort, offset=offset)
-    columns.pop("signup", None)
+    columns.pop("start", None)
     if "segment" in activity:  # a customer's segment: that of their first activity
         at_first = np.full(customers, -1)
         rows = np.flatnonzero(active & (period == first[codes]))

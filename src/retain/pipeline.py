@@ -273,7 +273,8 @@ def cohort_meta(activity: Activity, stats: CohortStats) -> dict:
         "refund_only_customers": stats.refund_only_customers,
         "refunds_before_first_order": stats.pre_cohort_periods,
         "customers_before_since": stats.before_since,
-        "active_periods_before_signup": stats.before_signup,
+        "active_periods_before_start": stats.before_signup,
+        "customers_without_start": stats.without_start,
     }
 
 
@@ -369,7 +370,7 @@ def _sums(
     lives in one), so that the whole activity table is never held at once."""
 
     def count(part: Part) -> tuple[pd.DataFrame, CohortStats]:
-        cohorted, stats = assign_cohorts(activity_table([part]))
+        cohorted, stats = assign_cohorts(activity_table([part]), bool(settings.start_where))
         if settings.since is not None:
             cohorted, stats = since_cohorts(
                 cohorted, stats, settings.since, settings.period, settings.week_start
@@ -405,7 +406,8 @@ def cohort_matrix(
     ``rolling``, ``relative`` first or previous, ``mean`` weighted, simple or none,
     ``max_offset``, ``min_cohort_size``, ``brackets`` such as ``"0,1-7,8-30"``, ``segment``: a
     column, one block of cohorts per value, indexed (segment, cohort)), and how to read the
-    rows: ``signup`` (a column of signup dates: cohorts by signup), ``week_start``,
+    rows: ``signup`` (a column of signup dates: cohorts by signup), ``start_where`` and
+    ``return_where`` (lists like ``where``: start and return events), ``week_start``,
     ``as_of``, ``since``, ``until`` (dates or ISO text), ``tz``, ``input_tz``, ``dayfirst``,
     ``date_format``, ``on_bad_rows``, ``where`` (a list of ``COL=VALUE``, ``COL!=VALUE``,
     ``COL~REGEX``), ``refunded``, ``currency``, ``currency_column``, ``layout``,

@@ -176,9 +176,12 @@ def _notes(result: CohortResult, meta: dict) -> list[str]:
     if meta.get("refund_only_customers"):
         who = counted(meta["refund_only_customers"], "customer")
         notes.append(f"{who} with only refunds: no cohort")
-    if meta.get("active_periods_before_signup"):
-        pairs = counted(meta["active_periods_before_signup"], "active period")
-        notes.append(f"{pairs} of customers before their signup: not counted")
+    if meta.get("active_periods_before_start"):
+        pairs = counted(meta["active_periods_before_start"], "active period")
+        notes.append(f"{pairs} of customers before their signup or start: not counted")
+    if meta.get("customers_without_start"):
+        who = counted(meta["customers_without_start"], "customer")
+        notes.append(f"{who} without a start row: no cohort")
     if meta.get("customers_before_since"):
         who = counted(meta["customers_before_since"], "customer")
         notes.append(f"{who} of cohorts before --since: not shown")

@@ -7,6 +7,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from retain.errors import ColumnError
 from retain.normalize import DateOptions, Plan, detect_columns
 from retain.normalize.select import (
     Condition,
@@ -56,6 +57,8 @@ class Settings:
     memory_limit: int | None = None  # bytes of cells held before they spill; None: 1 GiB
     segment: str | None = None  # a column: one matrix per value, by each first activity
     signup: str | None = None  # a column of signup dates or months: the cohort, when given
+    start_where: tuple[str, ...] = ()  # rows that start a cohort (the first one does)
+    return_where: tuple[str, ...] = ()  # rows that count as activity after the start
 
     def plain_values(self) -> bool:
         """Whether dates and amounts read as their defaults: ISO dates kept as written, numbers
@@ -85,6 +88,15 @@ def plan_input(name: str, header: list[str], settings: Settings) -> Plan:
     exclude: dict[str, tuple[str, ...]] = {}
     line_items = None
     conditions = resolve(name, header, [Condition.parse(w) for w in settings.where])
+    starts = resolve(name, header, [Condition.parse(w) for w in settings.start_where])
+    returns = resolve(name, header, [Condition.parse(w) for w in settings.return_where])
+    if returns and not starts:
+        raise ColumnError(
+            "return conditions (--return-where) need start conditions (--start-where)"
+        )
+    if starts and settings.signup:
+        raise ColumnError("start conditions and a signup column are two cohort definitions: "
+                          "choose one")  # fmt: skip
     if layout is not None:
         if customer is None:
             found = [c for c in (layout.column(header, c) for c in layout.customer) if c]
@@ -116,7 +128,7 @@ def plan_input(name: str, header: list[str], settings: Settings) -> Plan:
     return Plan(
         columns, fallbacks, refunded, currency, tuple(conditions), tuple(exclude.items()),
         line_items, tuple(status_columns(header, used)), layout.name if layout else None,
-        segment, signup,
+        segment, signup, tuple(starts), tuple(returns),
     )  # fmt: skip
 
 
@@ -152,7 +164,7 @@ def settings_of(**options) -> Settings:
             options[name] = dt.date.fromisoformat(options[name])
     if options.get("memory_limit") is not None:
         options["memory_limit"] = parse_size(options["memory_limit"])
-    for name in ("where", "names"):
+    for name in ("where", "names", "start_where", "return_where"):
         if isinstance(options.get(name), str):
             options[name] = (options[name],)
         elif options.get(name) is not None:

@@ -102,8 +102,8 @@ class CellStore:
                 columns["revenue"] = cells.revenue
             if cells.segment is not None:
                 columns["first"], columns["segment"] = cells.first, cells.segment
-            if cells.signup is not None:
-                columns["signup"] = cells.signup
+            if cells.start is not None:
+                columns["start"] = cells.start
             _write(path + ".arrow", pa.table(columns))
             if cells.names is not None:
                 _write(path + ".names.arrow", pa.table({"hash": cells.names[0],
@@ -147,7 +147,7 @@ class CellStore:
         for job, spilled in list(self.spilled.items()):
             part = _read_part(spilled, -(1 << 63), None)
             cells = Cells(part.keys, part.period, part.orders, part.revenue, None, part.first,
-                          part.segment, part.signup)  # fmt: skip
+                          part.segment, part.start)  # fmt: skip
             self.discard(job)
             self.held[job] = cells.hashed()
             self.nbytes += self.held[job].nbytes
@@ -198,4 +198,4 @@ def _read_part(spilled: Spilled, low: int, high: int | None) -> Part:
                 table.column("id").take(np.arange(first, last)),
             )
     return Part(columns["keys"], columns["period"], columns["orders"], columns.get("revenue"),
-                names, columns.get("first"), columns["segment"], columns.get("signup"))  # fmt: skip
+                names, columns.get("first"), columns["segment"], columns.get("start"))  # fmt: skip

@@ -56,6 +56,8 @@ class Plan:
     layout: str | None = None
     segment: str | None = None  # the column whose value at a customer's first activity wins
     signup: str | None = None  # the column of signup dates (ISO 8601 days or months)
+    starts: tuple[Condition, ...] = ()  # rows that start a cohort (--start-where)
+    returns: tuple[Condition, ...] = ()  # rows that are activity after it (--return-where)
 
     def wanted(self) -> list[str]:
         """Every column the input needs, once each, in a fixed order."""
@@ -63,6 +65,7 @@ class Plan:
         names += [self.refunded, self.currency, *(c.column for c in self.conditions)]
         names += [c for c, _ in self.exclude] + list(self.line_items or ()) + list(self.statuses)
         names += [self.segment, self.signup]
+        names += [c.column for c in (*self.starts, *self.returns)]
         return list(dict.fromkeys(n for n in names if n is not None))
 
 
@@ -97,6 +100,8 @@ def select_rows(
         counts.skip("line_item_row", int(continuation.sum()))
         keep &= ~continuation
     passed = keep & keep_mask(frame, list(plan.conditions))
+    if plan.starts and plan.returns:  # rows neither start nor return: no transactions
+        passed &= keep_mask(frame, list(plan.starts)) | keep_mask(frame, list(plan.returns))
     left_out = Counter()
     for column, values in plan.exclude:
         text = as_text(frame[column]).str.strip()
@@ -211,12 +216,17 @@ def normalize(
             ("future_date", columns.date, ~missing_date & (timestamp.to_numpy() >= tomorrow))
         )
     out = {"customer": customer, "timestamp": timestamp}
+    if plan.starts:  # a start row starts a cohort at its own time; returns are the activity
+        start = keep_mask(frame, list(plan.starts))
+        out["start"] = np.where(start, timestamp.to_numpy("datetime64[us]"), np.datetime64("NaT"))
+        if plan.returns:
+            out["returns"] = keep_mask(frame, list(plan.returns))
     if plan.signup is not None:  # ISO 8601 days or months; empty: no signup on this row
         text = as_text(frame[plan.signup]).str.strip()
         signup = pd.to_datetime(text.where(text != ""), format="ISO8601", errors="coerce")
         unread = (text != "").to_numpy() & signup.isna().to_numpy()
         checks.append(("bad_date", plan.signup, unread))
-        out["signup"] = signup.to_numpy("datetime64[us]")
+        out["start"] = signup.to_numpy("datetime64[us]")
     amount_note, row_currency = None, None
     if columns.amount is not None:
         amount, bad_amount, marks = parse_amounts(frame[columns.amount], decimal)
