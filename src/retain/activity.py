@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -206,11 +206,14 @@ class Part:
     # with segments: each cell's earliest active time (NO_TIME where none) and its segment
     first: np.ndarray | None = None
     segment: pa.Array | None = None
-    start: np.ndarray | None = None  # with signups or start events: the earliest start period
+    # per-cell columns reduced by EXTRA: "start" (the earliest signup or start-event period),
+    # "tmin" and "tmax" (the earliest and latest active times, for windows from a first activity)
+    extra: dict = field(default_factory=dict)
 
     @property
     def nbytes(self) -> int:
-        arrays = [self.keys, self.period, self.orders, self.revenue, self.first, self.start]
+        arrays = [self.keys, self.period, self.orders, self.revenue, self.first,
+                  *self.extra.values()]  # fmt: skip
         names = self.names[0].nbytes + self.names[1].nbytes if self.names else 0
         segment = self.segment.nbytes if self.segment is not None else 0
         return sum(a.nbytes for a in arrays if a is not None) + names + segment
@@ -227,9 +230,10 @@ class Cells(Part):
     def __post_init__(self):  # sorted by key (names by hash), in the worker that made them
         if len(self.keys) > 1 and (self.keys[1:] < self.keys[:-1]).any():
             order = np.argsort(self.keys, kind="stable")
-            for name in ("keys", "period", "orders", "revenue", "first", "start"):
+            for name in ("keys", "period", "orders", "revenue", "first"):
                 if getattr(self, name) is not None:
                     setattr(self, name, getattr(self, name)[order])
+            self.extra = {name: values[order] for name, values in self.extra.items()}
             if self.segment is not None:
                 self.segment = self.segment.take(pa.array(order))
         if self.names is not None:
@@ -246,9 +250,9 @@ class Cells(Part):
         revenue = None if self.revenue is None else self.revenue[start:end]
         first = None if self.first is None else self.first[start:end]
         segment = None if self.segment is None else self.segment.slice(start, end - start)
-        begun = None if self.start is None else self.start[start:end]
+        extra = {name: values[start:end] for name, values in self.extra.items()}
         return Part(self.keys[start:end], self.period[start:end], self.orders[start:end],
-                    revenue, names, first, segment, begun)  # fmt: skip
+                    revenue, names, first, segment, extra)  # fmt: skip
 
     def hashed(self) -> Cells:
         """These cells keyed by the hashes of their ids (to merge with cells of longer ids),
@@ -260,7 +264,7 @@ class Cells(Part):
         hashes = hash_ids(ids)
         keys = hashes[np.searchsorted(distinct, self.keys)]
         return Cells(keys, self.period, self.orders, self.revenue, (hashes, ids), self.first,
-                     self.segment, self.start)  # fmt: skip
+                     self.segment, self.extra)  # fmt: skip
 
     def table(self) -> pd.DataFrame:
         """The activity table of these cells (customers as categorical keys, or ids)."""
@@ -268,8 +272,9 @@ class Cells(Part):
 
 
 def build_cells(
-    transactions: pd.DataFrame, period: str = "month", week_start: str = "monday"
-) -> Cells:
+    transactions: pd.DataFrame, period: str = "month", week_start: str = "monday",
+    times: bool = False,
+) -> Cells:  # fmt: skip
     """The cells of a batch of transactions (METRICS.md, Input: ``orders`` are rows with amount
     >= 0, or every row without amounts; ``revenue`` the net sum)."""
     ids = pa.array(transactions["customer"], type=pa.string())
@@ -293,17 +298,21 @@ def build_cells(
     if "returns" in transactions:  # with start events, only return rows are activity
         returns = transactions["returns"].to_numpy(bool)
         sums = [s * returns for s in sums]
-    start = None
+    extra = {}
     if "start" in transactions:  # the period each row starts a cohort in; NO_TIME for none
         days = np.asarray(transactions["start"], dtype="datetime64[us]")
         known = ~np.isnat(days)
-        start = np.full(len(days), NO_TIME)
-        start[known] = period_ordinals(days[known], period, week_start)
-    keys, cell_period, *totals = _reduce_cells(keys, periods, *sums, earliest=first, least=start)
-    least = totals.pop() if start is not None else None
+        extra["start"] = np.full(len(days), NO_TIME)
+        extra["start"][known] = period_ordinals(days[known], period, week_start)
+    if times:  # the earliest and latest active times of each cell
+        time = np.asarray(transactions["timestamp"], dtype="datetime64[us]").view(np.int64)
+        extra["tmin"] = np.where(sums[0] > 0, time, NO_TIME)
+        extra["tmax"] = np.where(sums[0] > 0, time, -NO_TIME)
+    keys, cell_period, *totals = _reduce_cells(keys, periods, *sums, earliest=first, extra=extra)
+    extra = totals.pop()
     segments = totals.pop() if first is not None else (None, None)
     return Cells(keys, cell_period, totals[0], totals[1] if len(totals) > 1 else None, names,
-                 *segments, least)  # fmt: skip
+                 *segments, extra)  # fmt: skip
 
 
 def merge_parts(parts: list[Part]) -> Part:
@@ -317,14 +326,14 @@ def merge_parts(parts: list[Part]) -> Part:
     if parts[0].first is not None:
         first = (np.concatenate([p.first for p in parts]),
                  pa.concat_arrays([p.segment for p in parts]))  # fmt: skip
-    start = None if parts[0].start is None else np.concatenate([p.start for p in parts])
+    extra = {name: np.concatenate([p.extra[name] for p in parts]) for name in parts[0].extra}
     keys, period, orders, *rest = _reduce_cells(
         *(np.concatenate([getattr(p, c) for p in parts]) for c in columns), earliest=first,
-        least=start,
+        extra=extra,
     )  # fmt: skip
-    least = rest.pop() if start is not None else None
+    extra = rest.pop()
     segments = rest.pop() if first is not None else (None, None)
-    merged = Part(keys, period, orders, rest[0] if rest else None, None, *segments, least)
+    merged = Part(keys, period, orders, rest[0] if rest else None, None, *segments, extra)
     if hashed:
         distinct = keys[_starts(keys)]
         merged.names = (distinct, _names(parts, distinct))
@@ -364,8 +373,8 @@ def activity_table(parts: list[Part]) -> pd.DataFrame:
     }
     if parts[0].revenue is not None:
         columns["revenue"] = np.concatenate([p.revenue for p in parts])
-    if parts[0].start is not None:  # each cell's earliest start period (signup or event)
-        columns["start"] = np.concatenate([p.start for p in parts])
+    for name in parts[0].extra:  # per-cell start periods, first and last active times
+        columns[name] = np.concatenate([p.extra[name] for p in parts])
     if parts[0].segment is not None:  # each cell's earliest active time and its segment
         columns["first"] = np.concatenate([p.first for p in parts])
         segments = pa.chunked_array([p.segment for p in parts], pa.string())
@@ -456,12 +465,13 @@ def hash_ids(ids: pa.Array) -> np.ndarray:
 
 
 def _reduce_cells(
-    keys: np.ndarray, period: np.ndarray, *sums: np.ndarray, earliest=None, least=None
-) -> list[np.ndarray]:
+    keys: np.ndarray, period: np.ndarray, *sums: np.ndarray, earliest=None, extra=None
+) -> list:
     """Exact sums per (key, period) cell, the cells sorted by key, then period: each cell's key
     and period, then each sum; with ``earliest`` (per row: a time, NO_TIME for rows that are no
     activity, and a segment), then the cells' earliest times and their segments
-    (``_first_segments``); with ``least`` (per row), then each cell's minimum of it. One sort
+    (``_first_segments``); with ``extra`` (named columns per row), then a dict of them reduced
+    per cell as ``EXTRA`` says (a minimum or a maximum). One sort
     of the keys ranks each row's customer; one sort of packed (rank, period, row) values finds
     the cells and the rows of each, in place."""
     n = len(keys)
@@ -469,7 +479,9 @@ def _reduce_cells(
         out = [keys, period, *(s[:0] for s in sums)]
         if earliest is not None:
             out.append((earliest[0][:0], earliest[1][:0]))
-        return out if least is None else [*out, least[:0]]
+        if extra is not None:
+            out.append({name: values[:0] for name, values in extra.items()})
+        return out
     order = np.argsort(keys)
     rank = np.cumsum(_runs(keys[order])) - 1
     first, span = int(period.min()), int(period.max() - period.min()) + 1
@@ -494,9 +506,12 @@ def _reduce_cells(
     ]  # fmt: skip
     if earliest is not None:
         out.append(_first_segments(rows, starts, *earliest))
-    if least is not None:
-        out.append(np.minimum.reduceat(least[rows], starts))
+    if extra is not None:
+        out.append({name: EXTRA[name].reduceat(v[rows], starts) for name, v in extra.items()})
     return out
+
+
+EXTRA = {"start": np.minimum, "tmin": np.minimum, "tmax": np.maximum}
 
 
 NO_TIME = np.iinfo(np.int64).max  # the earliest active time of a cell without activity

@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 
 from retain.activity import (
+    EXTRA,
     PARTITION_BITS,
     Cells,
     Part,
@@ -102,8 +103,7 @@ class CellStore:
                 columns["revenue"] = cells.revenue
             if cells.segment is not None:
                 columns["first"], columns["segment"] = cells.first, cells.segment
-            if cells.start is not None:
-                columns["start"] = cells.start
+            columns.update(cells.extra)
             _write(path + ".arrow", pa.table(columns))
             if cells.names is not None:
                 _write(path + ".names.arrow", pa.table({"hash": cells.names[0],
@@ -147,7 +147,7 @@ class CellStore:
         for job, spilled in list(self.spilled.items()):
             part = _read_part(spilled, -(1 << 63), None)
             cells = Cells(part.keys, part.period, part.orders, part.revenue, None, part.first,
-                          part.segment, part.start)  # fmt: skip
+                          part.segment, part.extra)  # fmt: skip
             self.discard(job)
             self.held[job] = cells.hashed()
             self.nbytes += self.held[job].nbytes
@@ -198,4 +198,5 @@ def _read_part(spilled: Spilled, low: int, high: int | None) -> Part:
                 table.column("id").take(np.arange(first, last)),
             )
     return Part(columns["keys"], columns["period"], columns["orders"], columns.get("revenue"),
-                names, columns.get("first"), columns["segment"], columns.get("start"))  # fmt: skip
+                names, columns.get("first"), columns["segment"],
+                {name: columns[name] for name in EXTRA if name in columns})  # fmt: skip
