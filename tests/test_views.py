@@ -155,3 +155,39 @@ def test_view_invariants(table, period):
     positive = table.assign(amount=table["amount"].abs())
     ltv = retain.cohort_matrix(positive, metric="ltv", **view).drop(columns="customers")
     assert non_decreasing(ltv.to_numpy(float))
+
+
+RELATIVE = """customer,date
+a,2024-01-01 18:00:00
+a,2024-01-02 10:00:00
+a,2024-01-03 19:00:00
+b,2024-01-01 09:00:00
+b,2024-01-08 08:00:00
+b,2024-01-08 10:00:00
+c,2024-01-02 12:00:00
+"""
+
+
+def test_relative_offsets_are_windows_from_the_first_activity(run, write):
+    """a starts Jan 1 18:00: Jan 2 10:00 is 16 hours on (window 0), Jan 3 19:00 is 49 hours
+    (window 2); b starts Jan 1 09:00: Jan 8 08:00 is 6 days 23 hours (window 6 of 24-hour
+    windows, window 0 of 7-day ones), Jan 8 10:00 is 7 days 1 hour (window 7; week 1)."""
+    path = write("e.csv", RELATIVE)
+    args = ["--offsets", "relative", "--counts", "--format", "csv"]
+    days = run("cohort", path, "--period", "day", "--as-of", "2024-01-09", *args)
+    assert days.stdout == (
+        "cohort,customers,0,1,2,3,4,5,6,7,8,9\n"
+        "2024-01-01,2,2,0,1,0,0,0,1,1,0,\n"  # window 9 has not begun by the end of Jan 9
+        "2024-01-02,1,1,0,0,0,0,0,0,0,,\n"
+    )
+    weeks = run("cohort", path, "--period", "week", "--as-of", "2024-01-20", *args)
+    assert weeks.stdout == "cohort,customers,0,1,2\n2024-W01,3,3,1,0\n"
+    calendar = run("cohort", path, "--period", "week", "--as-of", "2024-01-20", "--counts",
+                   "--format", "csv")  # fmt: skip
+    assert calendar.stdout == "cohort,customers,0,1,2\n2024-W01,3,3,1,0\n"  # here alike
+    for size in ("1", "3"):  # batches and spilling change nothing
+        again = run("cohort", path, "--period", "day", "--as-of", "2024-01-09", *args,
+                    "--chunksize", size, "--memory-limit", "0")  # fmt: skip
+        assert again.stdout == days.stdout
+    wrong = run("cohort", path, "--offsets", "relative", "--metric", "ltv")
+    assert wrong.exit_code == 2 and "--offsets relative goes with" in wrong.stderr

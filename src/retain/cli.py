@@ -334,6 +334,14 @@ def cli():
     help="Hide cohorts of fewer than N customers (counted in the notes).",
 )
 @click.option(
+    "--offsets",
+    type=click.Choice(("calendar", "relative")),
+    default="calendar",
+    show_default=True,
+    help="Calendar periods, or windows of 1, 7, 30, 91, 365 days (by --period) from each "
+    "customer's first activity.",
+)
+@click.option(
     "--brackets",
     callback=_brackets,
     metavar="0,1-7,8-30",
@@ -348,7 +356,7 @@ def cli():
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file (atomically) instead of stdout.")  # fmt: skip
 def cohort(files, metric, counts, rolling, relative, mean, max_offset, min_cohort_size,
-           brackets, fmt, output, **options):  # fmt: skip
+           offsets, brackets, fmt, output, **options):  # fmt: skip
     """Cohort matrix of FILES (CSV, TSV, compressed or Parquet; - for stdin).
 
     Each customer joins the cohort of their first order's period; each cell shows the metric for
@@ -385,7 +393,14 @@ def cohort(files, metric, counts, rolling, relative, mean, max_offset, min_cohor
         raise click.BadParameter("--brackets goes with --metric retention or churn, without "
                                  "--rolling or --relative previous",
                                  param_hint="--brackets")  # fmt: skip
-    settings = _settings(options)
+    if offsets == "relative" and (
+        metric not in ("retention", "churn") or options["segment"] or options["signup"]
+        or options["start_where"]
+    ):  # fmt: skip
+        raise click.BadParameter("--offsets relative goes with --metric retention or churn, "
+                                 "without --segment, --signup or --start-where",
+                                 param_hint="--offsets")  # fmt: skip
+    settings = _settings({**options, "offsets": offsets})
     with _progress() as progress:
         activity = read_activity(_paths(files, output), settings, progress)
         result, stats = cohorts_of(activity, settings, metric, counts, **view)

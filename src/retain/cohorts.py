@@ -125,6 +125,46 @@ def assign_cohorts(
     return cohorted, stats
 
 
+WINDOW_DAYS = {"day": 1, "week": 7, "month": 30, "quarter": 91, "year": 365}
+DAY_US = 86_400_000_000
+
+
+def window_cohorts(
+    activity: pd.DataFrame, period: str, week_start: str = "monday"
+) -> tuple[pd.DataFrame, CohortStats]:
+    """Cohorts and offsets measured from each customer's first activity (``--offsets
+    relative``, as Amplitude's and PostHog's N-day windows): the cohort is the ``period`` of
+    the first active moment t0, offset k the window [t0 + k L, t0 + (k + 1) L) with L of
+    ``WINDOW_DAYS[period]`` days. ``activity`` holds day cells with their first and last
+    active times (``tmin``, ``tmax``): a day meets at most two windows, and a customer is
+    active in a window when a cell's first or last active time falls in it, so one row per
+    (customer, window) with activity comes back, ``orders`` 1; no revenue."""
+    from retain.activity import period_ordinals
+
+    codes, customers = customer_codes(activity["customer"])
+    tmin, tmax = activity["tmin"].to_numpy(np.int64), activity["tmax"].to_numpy(np.int64)
+    active = activity["orders"].to_numpy() > 0
+    t0 = _first_active(codes, customers, np.where(active, tmin, NO_COHORT))
+    seen = np.zeros(customers, dtype=bool)
+    seen[codes] = True
+    length = WINDOW_DAYS[period] * DAY_US
+    rows = np.flatnonzero(active)
+    who = codes[rows]
+    windows = np.concatenate([(tmin[rows] - t0[who]) // length, (tmax[rows] - t0[who]) // length])
+    pairs = np.unique(np.concatenate([who, who]) * (1 << 32) + windows)
+    customer, offset = pairs >> 32, pairs & ((1 << 32) - 1)
+    starts = t0[customer].astype("datetime64[us]")
+    cohort = period_ordinals(starts, period, week_start)
+    cohorted = pd.DataFrame({
+        "customer": pd.Categorical.from_codes(customer, dtype=activity["customer"].dtype)
+        if isinstance(activity["customer"].dtype, pd.CategoricalDtype) else customer,
+        "period": cohort + offset, "orders": np.ones(len(pairs), np.int64),
+        "cohort": cohort, "offset": offset, "member": (offset == 0).astype(np.int64),
+    })  # fmt: skip
+    stats = CohortStats(refund_only_customers=int((seen & (t0 == NO_COHORT)).sum()))
+    return cohorted, stats
+
+
 def _first_active(codes: np.ndarray, customers: int, period: np.ndarray) -> np.ndarray:
     """Each customer's smallest ``period`` (NO_COHORT where none): one ``reduceat`` when the
     rows come grouped by customer (as the engine's tables do), else ``minimum.at``."""

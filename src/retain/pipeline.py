@@ -16,7 +16,13 @@ import numpy as np
 import pandas as pd
 
 from retain.activity import Part, activity_table
-from retain.cohorts import CohortStats, assign_cohorts, since_cohorts
+from retain.cohorts import (
+    WINDOW_DAYS,
+    CohortStats,
+    assign_cohorts,
+    since_cohorts,
+    window_cohorts,
+)
 from retain.engines.batches import (
     Input,
     Options,
@@ -28,7 +34,7 @@ from retain.engines.batches import (
     read_pieces,
 )
 from retain.engines.store import CellStore
-from retain.errors import InputError, RetainError, counted
+from retain.errors import InputError, MetricError, RetainError, counted
 from retain.metrics import (
     CohortGrids,
     CohortResult,
@@ -341,13 +347,17 @@ def cohorts_of(
     ``settings.since``, only the cohorts whose period starts on or after it. ``view``: the
     keywords of ``metrics.cohort_table`` (rolling, relative, mean, max_offset,
     min_cohort_size, brackets: a list of (first, last) offsets or text like ``0,1-7,8-30``)."""
+    if settings.offsets == "relative" and metric not in ("retention", "churn"):
+        raise MetricError("relative offsets count customers: use the retention or churn metric")
     brackets = view.pop("brackets", None)
     if brackets is not None:
         brackets = parse_brackets(brackets)
     sums, stats = _sums(activity, settings, brackets)
 
+    days = WINDOW_DAYS[settings.period] if settings.offsets == "relative" else None
+
     def matrix(sums: pd.DataFrame) -> CohortResult:
-        grids = grids_of(sums, activity.as_of, settings.period, settings.week_start)
+        grids = grids_of(sums, activity.as_of, settings.period, settings.week_start, days)
         return cohort_table(grids, metric, counts, brackets=brackets, **view)
 
     if settings.segment is None:
@@ -370,7 +380,11 @@ def _sums(
     lives in one), so that the whole activity table is never held at once."""
 
     def count(part: Part) -> tuple[pd.DataFrame, CohortStats]:
-        cohorted, stats = assign_cohorts(activity_table([part]), bool(settings.start_where))
+        table = activity_table([part])
+        if settings.offsets == "relative":
+            cohorted, stats = window_cohorts(table, settings.period, settings.week_start)
+        else:
+            cohorted, stats = assign_cohorts(table, bool(settings.start_where))
         if settings.since is not None:
             cohorted, stats = since_cohorts(
                 cohorted, stats, settings.since, settings.period, settings.week_start
@@ -407,7 +421,8 @@ def cohort_matrix(
     ``max_offset``, ``min_cohort_size``, ``brackets`` such as ``"0,1-7,8-30"``, ``segment``: a
     column, one block of cohorts per value, indexed (segment, cohort)), and how to read the
     rows: ``signup`` (a column of signup dates: cohorts by signup), ``start_where`` and
-    ``return_where`` (lists like ``where``: start and return events), ``week_start``,
+    ``return_where`` (lists like ``where``: start and return events), ``offsets``
+    (calendar, or relative: windows from each first activity), ``week_start``,
     ``as_of``, ``since``, ``until`` (dates or ISO text), ``tz``, ``input_tz``, ``dayfirst``,
     ``date_format``, ``on_bad_rows``, ``where`` (a list of ``COL=VALUE``, ``COL!=VALUE``,
     ``COL~REGEX``), ``refunded``, ``currency``, ``currency_column``, ``layout``,

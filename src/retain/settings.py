@@ -59,6 +59,11 @@ class Settings:
     signup: str | None = None  # a column of signup dates or months: the cohort, when given
     start_where: tuple[str, ...] = ()  # rows that start a cohort (the first one does)
     return_where: tuple[str, ...] = ()  # rows that count as activity after the start
+    offsets: str = "calendar"  # "calendar" periods, or "relative" windows from a first activity
+
+    def cell_period(self) -> str:
+        """The period the engine's cells are kept by: days for windows from a first activity."""
+        return "day" if self.offsets == "relative" else self.period
 
     def plain_values(self) -> bool:
         """Whether dates and amounts read as their defaults: ISO dates kept as written, numbers

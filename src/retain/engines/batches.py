@@ -173,7 +173,8 @@ def _piece(
         if options.hashes:
             hashed = pd.util.hash_pandas_object(transactions, index=False).to_numpy()
             piece.hashes = np.unique(hashed)
-        piece.activity = build_cells(transactions, settings.period, settings.week_start)
+        piece.activity = build_cells(transactions, settings.cell_period(), settings.week_start,
+                                     times=settings.offsets == "relative")  # fmt: skip
     return piece
 
 

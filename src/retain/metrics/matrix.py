@@ -177,14 +177,19 @@ def cohort_grids(
 
 
 def grids_of(
-    sums: pd.DataFrame, as_of: dt.date, period: str = "month", week_start: str = "monday"
-) -> CohortGrids:
+    sums: pd.DataFrame, as_of: dt.date, period: str = "month", week_start: str = "monday",
+    window_days: int | None = None,
+) -> CohortGrids:  # fmt: skip
     """The cohort x offset grids of ``cohort_sums`` (of one table, or of partitions put one
     after the other: repeated cells add up).
 
     Offsets run from 0 to the offset of the as-of period for the oldest cohort; a cell whose
     period starts after ``as_of`` is unobserved, the one containing ``as_of`` is partial unless
-    ``as_of`` is its last day (METRICS.md, Cohorts: As-of date).
+    ``as_of`` is its last day (METRICS.md, Cohorts: As-of date). With ``window_days``, offsets
+    are windows of that many days from each customer's first activity (``--offsets
+    relative``): window k of cohort c is observed once it has begun for the cohort's earliest
+    possible start (the period's first day), and complete once it has ended for the latest
+    (the period's last instant).
     """
     cohort = sums["cohort"].to_numpy(dtype=np.int64)
     offset = sums["offset"].to_numpy(dtype=np.int64)
@@ -196,6 +201,10 @@ def grids_of(
             "so there is no cohort to show"
         )
     width = as_of_period - int(cohorts[0]) + 1
+    end = np.datetime64(as_of, "D") + 1  # the as-of date's end
+    if window_days is not None:
+        first_day = period_starts(cohorts[:1], period, week_start)[0]
+        width = int((end - first_day) // np.timedelta64(window_days, "D")) + 1
     if cohorts.size * width > MAX_CELLS:
         first = period_label(int(cohorts[0]), period, week_start)
         raise MetricError(
@@ -212,6 +221,14 @@ def grids_of(
     period_of_cell = cohorts[:, None] + np.arange(width)[None, :]
     next_start = period_starts(np.array([as_of_period + 1]), period, week_start)[0]
     as_of_is_last_day = np.datetime64(as_of, "D") == next_start - np.timedelta64(1, "D")
+    observed = period_of_cell <= as_of_period
+    partial = (period_of_cell == as_of_period) & (not as_of_is_last_day)
+    if window_days is not None:
+        window = np.timedelta64(window_days, "D") * np.arange(width)[None, :]
+        begins = period_starts(cohorts, period, week_start)[:, None]
+        ends = period_starts(cohorts + 1, period, week_start)[:, None]
+        observed = begins + window < end
+        partial = observed & ~(ends + window + np.timedelta64(window_days, "D") <= end)
     revenue = grid(sums["revenue"].to_numpy()) if "revenue" in sums else None
     active_grid = grid(sums["active"].to_numpy())
     last, second = grid(sums["last"].to_numpy()), grid(sums["second"].to_numpy())
@@ -227,8 +244,8 @@ def grids_of(
         last=last,
         second=second,
         bracketed=bracketed,
-        observed=period_of_cell <= as_of_period,
-        partial=(period_of_cell == as_of_period) & (not as_of_is_last_day),
+        observed=observed,
+        partial=partial,
         period=period,
         week_start=week_start,
         as_of=as_of,
