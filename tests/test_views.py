@@ -2,6 +2,8 @@
 by hand: rolling retention and churn, LTV, orders, repeat purchase, relative to the previous
 offset, simple and weighted means, max offset and minimum cohort size."""
 
+import io
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -191,3 +193,38 @@ def test_relative_offsets_are_windows_from_the_first_activity(run, write):
         assert again.stdout == days.stdout
     wrong = run("cohort", path, "--offsets", "relative", "--metric", "ltv")
     assert wrong.exit_code == 2 and "--offsets relative goes with" in wrong.stderr
+
+
+def test_every_cohort_option_is_an_api_keyword():
+    import inspect
+
+    from retain.cli import cohort
+    from retain.settings import DATE_OPTIONS, OPTIONS
+
+    keywords = set(inspect.signature(retain.cohort_matrix).parameters) | OPTIONS | set(DATE_OPTIONS)
+    cli_only = {"files", "fmt", "output", "debug"}
+    missing = {p.name for p in cohort.params} - cli_only - keywords
+    assert not missing
+
+
+@pytest.mark.parametrize(
+    "flags, keywords",
+    [
+        (["--rolling", "--mean", "simple"], {"rolling": True, "mean": "simple"}),
+        (["--metric", "repeat", "--max-offset", "2"], {"metric": "repeat", "max_offset": 2}),
+        (["--brackets", "0,1-2,3-5"], {"brackets": "0,1-2,3-5"}),
+        (["--relative", "previous", "--min-cohort-size", "3"],
+         {"relative": "previous", "min_cohort_size": 3}),
+        (["--period", "week", "--offsets", "relative"], {"period": "week", "offsets": "relative"}),
+        (["--metric", "ltv", "--where", "customer!=e"], {"metric": "ltv", "where": ["customer!=e"]}),
+    ],
+)  # fmt: skip
+def test_api_keywords_give_the_cli_numbers(run, write, flags, keywords):
+    path = write("o.csv", FRAME.to_csv(index=False))
+    cli = run("cohort", path, "--as-of", "2024-04-30", "--format", "csv", *flags)
+    assert cli.exit_code == 0, cli.stderr
+    api = retain.cohort_matrix(FRAME, as_of="2024-04-30", **keywords)
+    got = pd.read_csv(io.StringIO(cli.stdout), index_col="cohort")
+    got.columns = [c if c == "customers" else api.columns[i] for i, c in enumerate(got.columns)]
+    pd.testing.assert_frame_equal(got.astype(float), api.astype(float), check_names=False,
+                                  check_index_type=False, atol=0.005)  # fmt: skip
