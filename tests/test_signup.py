@@ -78,3 +78,15 @@ def test_signup_with_batches_and_spill(run, write):
         again = run("cohort", path, *args, "--chunksize", size, "--memory-limit", "0")
         assert again.stdout == whole.stdout
     assert io.StringIO(whole.stdout).read().count('"cohort"') == 2
+
+
+def test_an_unreadable_signup_value_never_drops_the_purchase(run, write):
+    path = write("o.csv", "customer,date,signup\na,2024-01-05,2024-01\na,2024-02-05,oops\n"
+                          "b,2024-01-07,\n")  # fmt: skip
+    result = run("cohort", path, "--signup", "signup", "--on-bad-rows", "skip", "--counts",
+                 "--format", "csv")  # fmt: skip
+    assert result.stdout == "cohort,customers,0,1\n2024-01,2,2,1\n"  # a's February order counts
+    assert result.stderr == (
+        f"retain: warning: {path}: ignored 1 value of 'signup' (line 3: 'oops'): not ISO dates "
+        "or months\n"
+    )

@@ -228,3 +228,16 @@ def test_api_keywords_give_the_cli_numbers(run, write, flags, keywords):
     got.columns = [c if c == "customers" else api.columns[i] for i, c in enumerate(got.columns)]
     pd.testing.assert_frame_equal(got.astype(float), api.astype(float), check_names=False,
                                   check_index_type=False, atol=0.005)  # fmt: skip
+
+
+def test_simple_mean_of_money_and_max_offset_with_brackets():
+    ltv = retain.cohort_matrix(FRAME, metric="ltv", as_of="2024-04-30", mean="simple")
+    # offset 0: the mean of 32/3 and 38/2; offset 3: January alone (February's is unobserved)
+    assert ltv.attrs["average"] == pytest.approx([(32 / 3 + 19) / 2, (37 / 3 + 19) / 2,
+                                                  (47 / 3 + 24) / 2, 47 / 3])  # fmt: skip
+    brackets = retain.cohort_matrix(FRAME, as_of="2024-04-30", brackets="0,1-2,3-5", max_offset=1)
+    assert list(brackets.columns) == ["customers", "0", "1-2"]  # brackets begun by offset 1
+    table = retain.cohort_matrix(FRAME, as_of="2024-04-30", rolling=True)
+    assert (table.attrs["rolling"], table.attrs["relative"], table.attrs["offsets"]) == (
+        True, "first", "calendar",
+    )  # fmt: skip

@@ -34,7 +34,7 @@ from retain.engines.batches import (
     read_pieces,
 )
 from retain.engines.store import CellStore
-from retain.errors import InputError, MetricError, RetainError, counted
+from retain.errors import BadRowsError, InputError, MetricError, RetainError, counted
 from retain.metrics import (
     CohortGrids,
     CohortResult,
@@ -100,11 +100,27 @@ def _checked(
     return counts
 
 
+def _bad_signups(item: Input, pieces: list[Piece], settings: Settings) -> list[str]:
+    """Signup values that are no ISO date or month: an error, or with --on-bad-rows skip a
+    warning (the values are ignored; their rows, good purchases, still count)."""
+    unread = sum(p.bad_signups[0] for p in pieces)
+    if not unread:
+        return []
+    examples = [e for p in pieces for e in p.bad_signups[1]][:5]
+    where = f"{counted(unread, 'value')} of {item.plan.signup!r} ({'; '.join(examples)})"
+    if settings.on_bad_rows == "fail":
+        raise BadRowsError(
+            f"{item.name}: {where} cannot be read as ISO dates or months (2024-03-05, 2024-03); "
+            "fix them, or pass --on-bad-rows skip to ignore those values (their rows still count)"
+        )
+    return [f"{item.name}: ignored {where}: not ISO dates or months"]
+
+
 def _info(item: Input, pieces: list[Piece], counts: RowCounts, reading, settings) -> dict:
     """What the JSON and the notes say of one input: columns, rows, how it was read."""
     plan, source = item.plan, item.source
     columns = {**vars(plan.columns), "refunded": plan.refunded, "currency": plan.currency,
-               "segment": plan.segment}  # fmt: skip
+               "segment": plan.segment, "signup": plan.signup}  # fmt: skip
     amounts = next((p.amounts for p in pieces if p.amounts), None)
     duplicates = None
     if item.duplicates is not None:
@@ -174,11 +190,12 @@ def activity_of(
     across inputs: bad rows under --on-bad-rows fail, one currency, no overlapping files,
     exact sums."""
     store = CellStore(settings.memory_limit) if store is None else store
-    counts, files, latest = RowCounts(), [], []
+    counts, files, latest, signup_warnings = RowCounts(), [], [], []
     currencies, statuses, total, tally = Counter(), {}, 0.0, None
     hashes = []
     for k, (item, item_pieces, reading) in enumerate(zip(inputs, pieces, readings, strict=True)):
         own = _checked(item, item_pieces, reading, settings)
+        signup_warnings += _bad_signups(item, item_pieces, settings)
         counts.add(own, prefix=f"{item.name} ")
         files.append(_info(item, item_pieces, own, reading, settings))
         keys = [p.hashes for p in item_pieces if p.hashes is not None]
@@ -205,7 +222,7 @@ def activity_of(
         )
     currency = check_currencies(currencies, settings.currency)
     warnings = [w for c in sorted(statuses) if (w := status_warning(c, statuses[c]))]
-    warnings += _overlaps(hashes)
+    warnings += _overlaps(hashes) + signup_warnings
     as_of = settings.as_of or pd.Timestamp(max(latest)).date()
     if settings.until is not None:
         as_of = min(as_of, settings.until)
@@ -267,7 +284,14 @@ def run_messages(activity: Activity) -> list[str]:
 def cohort_meta(activity: Activity, stats: CohortStats) -> dict:
     """What a cohort matrix's JSON and notes carry beside the numbers."""
     layouts = sorted({f["layout"]["name"] for f in activity.files if f.get("layout")})
+    settings = activity.settings
     return {
+        "cohorts": {
+            "offsets": settings.offsets,
+            "signup": settings.signup,
+            "start_where": list(settings.start_where) or None,
+            "return_where": list(settings.return_where) or None,
+        },  # fmt: skip
         "files": activity.files,
         "layout": ", ".join(layouts) or None,
         "currency": activity.currency,
@@ -464,6 +488,8 @@ def cohort_matrix(
         currency=activity.currency,
         partial=result.partial,
         mean=result.mean,
+        **result.view,
+        offsets=settings.offsets,
         average=None if result.average is None else result.average.tolist(),
         weighted_average=(
             None if result.average is None or result.mean != "weighted" else result.average.tolist()

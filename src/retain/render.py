@@ -140,6 +140,7 @@ def to_json(result: CohortResult | Segmented, meta: dict) -> str:
         "offsets": offsets,
         "cohorts": cohorts,
         "mean": result.mean,
+        "view": result.view,
         "hidden_cohorts": {"cohorts": result.hidden[0], "customers": result.hidden[1]},
         "weighted_average": average if result.mean == "weighted" else None,
         "simple_average": average if result.mean == "simple" else None,
@@ -162,9 +163,33 @@ def _grid_rows(result: CohortResult) -> list[list[str]]:
     return rows
 
 
+def _title(result: CohortResult, meta: dict) -> str:
+    """``retention``, ``rolling retention``, ``retention against the previous offset``, ..."""
+    title = f"rolling {result.metric}" if result.view.get("rolling") else result.metric
+    if result.view.get("relative") == "previous":
+        title += " against the previous offset"
+    if result.view.get("brackets"):
+        title += " in brackets of offsets"
+    return title
+
+
+_WINDOWS = {"day": "24 hours", "week": "7 days", "month": "30 days", "quarter": "91 days",
+            "year": "365 days"}  # fmt: skip
+
+
 def _notes(result: CohortResult, meta: dict) -> list[str]:
     grids = result.grids
-    notes = [f"{result.metric} by {grids.period}, as of {grids.as_of.isoformat()}"]
+    by = grids.period
+    if (meta.get("cohorts") or {}).get("offsets") == "relative":
+        by += f" (offsets: windows of {_WINDOWS[by]} from each first activity)"
+    notes = [f"{_title(result, meta)} by {by}, as of {grids.as_of.isoformat()}"]
+    cohorts = meta.get("cohorts") or {}
+    if cohorts.get("signup"):
+        notes.append(f"cohorts by signup: {cohorts['signup']!r}")
+    if cohorts.get("start_where"):
+        returns = "; ".join(cohorts.get("return_where") or ["every row"])
+        notes.append(f"cohorts from the first row where {'; '.join(cohorts['start_where'])}; "
+                     f"returns: {returns}")  # fmt: skip
     if result.partial:
         notes.append(f"{PARTIAL_MARK} partial period: it ends after the as-of date")
     if result.average is not None:
@@ -207,7 +232,7 @@ def _notes(result: CohortResult, meta: dict) -> list[str]:
 
 PLAIN_DATES = (None, "ISO 8601", "timestamps", "empty")
 # what differs between the segments of a segmented JSON document
-SEGMENT_KEYS = ("offsets", "cohorts", "mean", "hidden_cohorts", "weighted_average",
+SEGMENT_KEYS = ("offsets", "cohorts", "mean", "view", "hidden_cohorts", "weighted_average",
                 "simple_average")  # fmt: skip
 
 

@@ -93,8 +93,10 @@ def plan_input(name: str, header: list[str], settings: Settings) -> Plan:
     exclude: dict[str, tuple[str, ...]] = {}
     line_items = None
     conditions = resolve(name, header, [Condition.parse(w) for w in settings.where])
-    starts = resolve(name, header, [Condition.parse(w) for w in settings.start_where])
-    returns = resolve(name, header, [Condition.parse(w) for w in settings.return_where])
+    starts = resolve(name, header, [Condition.parse(w) for w in settings.start_where],
+                     "start-where")  # fmt: skip
+    returns = resolve(name, header, [Condition.parse(w) for w in settings.return_where],
+                      "return-where")  # fmt: skip
     if returns and not starts:
         raise ColumnError(
             "return conditions (--return-where) need start conditions (--start-where)"

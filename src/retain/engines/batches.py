@@ -84,6 +84,7 @@ class Piece:
     tally: object = None  # quality.Tally, for inspect
     first_date: tuple[int, str] | None = None  # position and text of the batch's first date
     orders: Orders | None = None  # line items: orders whose first row is here, or missing
+    bad_signups: tuple[int, list[str]] = (0, [])  # signup values not read, and examples
 
 
 @dataclass
@@ -161,6 +162,7 @@ def _piece(
     counts.add(found)
     piece.currencies, piece.email_ids = parsed.currencies, parsed.email_ids
     piece.amounts, piece.bad_dates = parsed.amounts, parsed.bad_dates
+    piece.bad_signups = parsed.bad_signups
     if options.tally:
         from retain.quality import Tally
 

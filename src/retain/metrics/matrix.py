@@ -9,7 +9,7 @@ one metric (one function per metric below), with its average row.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -265,6 +265,7 @@ class CohortResult:
     grids: CohortGrids
     mean: str = "weighted"  # how the average row averages: weighted or simple
     hidden: tuple[int, int] = (0, 0)  # cohorts and customers under --min-cohort-size
+    view: dict = field(default_factory=dict)  # rolling, relative, brackets: how cells count
 
 
 @dataclass
@@ -419,8 +420,9 @@ def cohort_table(
     if min_cohort_size:
         shown = grids.sizes >= min_cohort_size
     width = numerator.shape[1]
-    if max_offset is not None and brackets is None:
-        width = min(max_offset + 1, width)
+    if max_offset is not None:  # offsets, or brackets that begin by then
+        limit = max_offset + 1 if brackets is None else sum(b[0] <= max_offset for b in brackets)
+        width = min(limit, width)
     rows = np.flatnonzero(shown)
     observed, partial = observed[rows, :width], partial[rows, :width]
     numerator = np.asarray(numerator)[rows, :width].astype(np.float64)
@@ -430,12 +432,13 @@ def cohort_table(
     scale = AMOUNT_SCALE if metric in ("revenue", "ltv") else 1
     average = None
     if denominator is not None and not counts:
-        values = _ratio(numerator, denominator) / scale
+        ratios = _ratio(numerator, denominator)
+        values = ratios / scale
         complete = observed & ~partial & (denominator > 0)
         if mean == "weighted":
             average = _ratio((numerator * complete).sum(0), (denominator * complete).sum(0))
         elif mean == "simple":
-            average = _ratio(np.where(complete, values, 0).sum(0), complete.sum(0))
+            average = _ratio(np.where(complete, ratios, 0).sum(0), complete.sum(0))
         if average is not None:
             average = average / scale
             average = 1 - average if metric == "churn" else average
@@ -446,7 +449,9 @@ def cohort_table(
         if metric == "churn":
             values = sizes[:, None] - values
     values = np.where(observed, values, np.nan)
-    offsets = list(range(width)) if brackets is None else [bracket_label(b) for b in brackets]
+    offsets = list(range(width))
+    if brackets is not None:
+        offsets = [bracket_label(b) for b in brackets[:width]]
     table = pd.DataFrame(values, columns=offsets)
     kind = "count" if counts or metric == "orders" else "money" if scale > 1 else "rate"
     if kind == "count":
@@ -459,4 +464,6 @@ def cohort_table(
         partial_cells.setdefault(labels[r], int(k))
     avg = None if average is None else pd.Series(average, index=offsets, name=f"{mean} average")
     hidden = (int((~shown).sum()), int(grids.sizes[~shown].sum()))
-    return CohortResult(metric, kind, table, partial_cells, avg, grids, mean, hidden)
+    labels_of = None if brackets is None else [bracket_label(b) for b in brackets]
+    view = {"rolling": rolling, "relative": relative, "brackets": labels_of}
+    return CohortResult(metric, kind, table, partial_cells, avg, grids, mean, hidden, view)

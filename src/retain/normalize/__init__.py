@@ -172,6 +172,7 @@ class Parsed:
     currencies: Counter = field(default_factory=Counter)
     email_ids: int = 0
     bad_dates: pd.Series | None = None  # the first unparseable dates, for a hint
+    bad_signups: tuple[int, list[str]] = (0, [])  # signup values not read, and examples
 
 
 NO_SEGMENT = "(none)"  # the segment of rows whose segment column is empty
@@ -216,6 +217,7 @@ def normalize(
             ("future_date", columns.date, ~missing_date & (timestamp.to_numpy() >= tomorrow))
         )
     out = {"customer": customer, "timestamp": timestamp}
+    bad_signups = (0, [])
     if plan.starts:  # a start row starts a cohort at its own time; returns are the activity
         start = keep_mask(frame, list(plan.starts))
         out["start"] = np.where(start, timestamp.to_numpy("datetime64[us]"), np.datetime64("NaT"))
@@ -225,7 +227,8 @@ def normalize(
         text = as_text(frame[plan.signup]).str.strip()
         signup = pd.to_datetime(text.where(text != ""), format="ISO8601", errors="coerce")
         unread = (text != "").to_numpy() & signup.isna().to_numpy()
-        checks.append(("bad_date", plan.signup, unread))
+        if unread.any():  # the row stays (its purchase is good); the value is no signup
+            bad_signups = (int(unread.sum()), _examples(unread, frame[plan.signup], lines))
         out["start"] = signup.to_numpy("datetime64[us]")
     amount_note, row_currency = None, None
     if columns.amount is not None:
@@ -267,7 +270,7 @@ def normalize(
     currencies = Counter()
     if row_currency is not None:
         currencies = Counter(row_currency[keep].tolist())
-    parsed = Parsed(reading.note, amount_note, currencies, email_ids, bad_dates)
+    parsed = Parsed(reading.note, amount_note, currencies, email_ids, bad_dates, bad_signups)
     return canonical.reset_index(drop=True), counts, parsed
 
 

@@ -49,11 +49,11 @@ class Condition:
         return f"{self.column}{self.op}{self.value}"
 
 
-def resolve(name: str, header: list[str], conditions: list[Condition]) -> list[Condition]:
+def resolve(
+    name: str, header: list[str], conditions: list[Condition], flag: str = "where"
+) -> list[Condition]:
     """The conditions with their columns as the header spells them."""
-    return [
-        Condition(find_column(name, header, c.column, "where"), c.op, c.value) for c in conditions
-    ]
+    return [Condition(find_column(name, header, c.column, flag), c.op, c.value) for c in conditions]
 
 
 def keep_mask(frame: pd.DataFrame, conditions: list[Condition]) -> np.ndarray:
