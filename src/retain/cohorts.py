@@ -120,7 +120,10 @@ def assign_cohorts(
         cohorted = pd.concat([cohorted, pd.DataFrame(rows)[cohorted.columns]], ignore_index=True)
     member_codes, _ = customer_codes(cohorted["customer"])
     member = np.zeros(len(cohorted), np.int64)
-    member[np.unique(member_codes, return_index=True)[1]] = 1
+    if len(member_codes) and (member_codes[1:] >= member_codes[:-1]).all():  # grouped rows
+        member[np.flatnonzero(np.concatenate([[True], member_codes[1:] != member_codes[:-1]]))] = 1
+    else:
+        member[np.unique(member_codes, return_index=True)[1]] = 1
     cohorted["member"] = member
     return cohorted, stats
 
