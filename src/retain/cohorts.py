@@ -49,8 +49,9 @@ def assign_cohorts(
 ) -> tuple[pd.DataFrame, CohortStats]:
     """Add ``cohort`` (ordinal of the first active period) and ``offset`` to ``activity``.
 
-    Keeps only the rows of customers with a cohort, from the cohort's period on, and marks
-    each customer's first kept row (``member``: the cohort sizes count them). With a ``start``
+    Keeps only the rows of customers with a cohort, from the cohort's period on. With a
+    ``start`` column, marks each customer's first kept row (``member``: the cohort sizes count
+    them, since offset 0 need not be active). With a ``start``
     column (each cell's earliest signup period), a customer with a signup belongs to its
     period's cohort, active or not (METRICS.md, Cohorts), and activity before it is counted
     apart; a customer whose rows all come before it keeps one empty row at offset 0. With
@@ -118,6 +119,8 @@ def assign_cohorts(
             text = segment.take(pa.array(np.maximum(own, 0), mask=own < 0))
             rows["segment"] = pd.arrays.ArrowStringArray(pc.fill_null(text, NO_SEGMENT))
         cohorted = pd.concat([cohorted, pd.DataFrame(rows)[cohorted.columns]], ignore_index=True)
+    if "start" not in activity:  # sizes are the customers active at offset 0
+        return cohorted, stats
     member_codes, _ = customer_codes(cohorted["customer"])
     member = np.zeros(len(cohorted), np.int64)
     if len(member_codes) and (member_codes[1:] >= member_codes[:-1]).all():  # grouped rows

@@ -376,7 +376,8 @@ def cohorts_of(
     brackets = view.pop("brackets", None)
     if brackets is not None:
         brackets = parse_brackets(brackets)
-    sums, stats = _sums(activity, settings, brackets)
+    marks = ("last",) * view.get("rolling", False) + ("second",) * (metric == "repeat")
+    sums, stats = _sums(activity, settings, brackets, marks)
 
     days = WINDOW_DAYS[settings.period] if settings.offsets == "relative" else None
 
@@ -398,7 +399,7 @@ def _grids(activity: Activity, settings: Settings) -> tuple[CohortGrids, CohortS
 
 
 def _sums(
-    activity: Activity, settings: Settings, brackets=None
+    activity: Activity, settings: Settings, brackets=None, marks=()
 ) -> tuple[pd.DataFrame, CohortStats]:
     """The cohort sums (``metrics.cohort_sums``), counted partition by partition (a customer
     lives in one), so that the whole activity table is never held at once."""
@@ -413,7 +414,7 @@ def _sums(
             cohorted, stats = since_cohorts(
                 cohorted, stats, settings.since, settings.period, settings.week_start
             )
-        return cohort_sums(cohorted, brackets), stats
+        return cohort_sums(cohorted, brackets, marks), stats
 
     counted = activity.fold(count)
     sums = pd.concat([c[0] for c in counted], ignore_index=True)

@@ -35,8 +35,8 @@ class CohortGrids:
     active: np.ndarray  # A_{c,k}
     orders: np.ndarray
     revenue: np.ndarray | None  # Rev_{c,k} in 1/AMOUNT_SCALE units; None without amounts
-    last: np.ndarray  # customers whose last active period is c+k
-    second: np.ndarray  # customers whose second order is in period c+k
+    last: np.ndarray | None  # customers whose last active period is c+k (None: not counted)
+    second: np.ndarray | None  # customers whose second order is in period c+k
     bracketed: np.ndarray | None  # customers whose first activity in a bracket is at c+k
     observed: np.ndarray  # period c+k starts on or before the as-of date
     partial: np.ndarray  # period c+k contains the as-of date and ends after it
@@ -73,7 +73,10 @@ def bracket_label(bracket: tuple[int, int]) -> str:
     return str(bracket[0]) if bracket[0] == bracket[1] else f"{bracket[0]}-{bracket[1]}"
 
 
-def cohort_sums(cohorted: pd.DataFrame, brackets=None) -> pd.DataFrame:
+MARKS = ("last", "second")
+
+
+def cohort_sums(cohorted: pd.DataFrame, brackets=None, marks=MARKS) -> pd.DataFrame:
     """The cohorted activity table (``assign_cohorts``) summed per (cohort, offset): ``active``
     customers (rows with orders > 0), ``orders``, ``revenue``, and the customers whose ``last``
     active period, and whose ``second`` order, falls there; with ``brackets``, the customers
@@ -89,7 +92,9 @@ def cohort_sums(cohorted: pd.DataFrame, brackets=None) -> pd.DataFrame:
         columns["members"] = columns["active"] * (offset == 0)
     if "revenue" in cohorted:
         columns["revenue"] = cohorted["revenue"].to_numpy(np.int64)
-    columns.update(_customer_marks(cohorted, offset, orders, brackets))
+    if marks or brackets is not None:  # only the marks the view needs: they cost a pass each
+        found = _customer_marks(cohorted, offset, orders, brackets)
+        columns.update({k: v for k, v in found.items() if k in marks or k == "bracketed"})
     segments = None
     if "segment" in cohorted:  # one more key: the customers' segment
         encoded = pc.dictionary_encode(
@@ -231,7 +236,7 @@ def grids_of(
         partial = observed & ~(ends + window + np.timedelta64(window_days, "D") <= end)
     revenue = grid(sums["revenue"].to_numpy()) if "revenue" in sums else None
     active_grid = grid(sums["active"].to_numpy())
-    last, second = grid(sums["last"].to_numpy()), grid(sums["second"].to_numpy())
+    last, second = (grid(sums[m].to_numpy()) if m in sums else None for m in MARKS)
     sizes = grid(sums["members"].to_numpy()).sum(axis=1)
     bracketed = grid(sums["bracketed"].to_numpy()) if "bracketed" in sums else None
     return CohortGrids(
@@ -293,6 +298,8 @@ def active_customers(grids: CohortGrids, rolling: bool = False) -> np.ndarray:
     >= c+k, the numerator of U_{c,k} (METRICS.md, rolling retention)."""
     if not rolling:
         return grids.active
+    if grids.last is None:
+        raise MetricError("these grids were counted without last activities (cohort_sums marks)")
     return np.cumsum(grids.last[:, ::-1], axis=1)[:, ::-1]
 
 
@@ -314,6 +321,8 @@ def ltv(grids: CohortGrids):
 def repeat_purchase(grids: CohortGrids):
     """The share of cohort c with at least 2 orders by the end of offset k (METRICS.md,
     repeat-purchase rate); the numerator is the count."""
+    if grids.second is None:
+        raise MetricError("these grids were counted without second orders (cohort_sums marks)")
     return np.cumsum(grids.second, axis=1), _sizes(grids)
 
 
