@@ -88,3 +88,15 @@ def test_segmented_output_formats(run, write, fmt):
         assert [s["segment"] for s in document["segments"]] == ["(none)", "app", "store", "web"]
     else:
         assert "channel = web" in result.stdout
+
+
+def test_a_column_of_ids_is_no_segment(run, write, monkeypatch):
+    import retain.pipeline
+
+    monkeypatch.setattr(retain.pipeline, "MAX_SEGMENTS", 3)
+    path = write("o.csv", orders().to_csv(index=False))
+    result = run("cohort", path, "--segment", "customer")
+    assert result.exit_code == 1
+    assert "'customer' has 60 values among the cohorts' customers: too many segments" in (
+        result.stderr
+    )

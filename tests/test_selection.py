@@ -38,7 +38,7 @@ def test_where(run, write, where, revenue, filtered):
     assert result.stdout == revenue
     assert result.stderr == (
         f"retain: skipped {filtered} of 5 rows: {filtered} with a status or value left out by "
-        "--where or the export layout\n"
+        "--where, --start-where/--return-where or the export layout\n"
     )
 
 

@@ -14,7 +14,8 @@ SKIP_REASONS = {
     "summary_row": "a spreadsheet summary row (Total, ...)",
     "line_item_row": "a line item of an order counted on its first row",
     "duplicate": "an exact duplicate of an earlier row (--dedupe)",
-    "filtered": "a status or value left out by --where or the export layout",
+    "filtered": "a status or value left out by --where, --start-where/--return-where or the "
+    "export layout",
     "other_currency": "another currency than --currency",
     "malformed_row": "a wrong number of fields",
     "missing_customer": "an empty customer id",

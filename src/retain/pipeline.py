@@ -67,6 +67,7 @@ from retain.sources.files import (
 from retain.sources.layouts import LAYOUTS
 
 MAX_TOTAL = 2**62
+MAX_SEGMENTS = 500  # a segment column with more values is an id, not a segment
 
 
 def _checked(
@@ -388,6 +389,12 @@ def cohorts_of(
     if settings.segment is None:
         return matrix(sums), stats
     groups = sums.groupby("segment", sort=True)
+    if groups.ngroups > MAX_SEGMENTS:
+        raise MetricError(
+            f"{settings.segment!r} has {groups.ngroups:,} values among the cohorts' customers: "
+            f"too many segments to show (at most {MAX_SEGMENTS}); choose a column with a few "
+            "values, such as a channel, country or plan"
+        )
     return Segmented(settings.segment, {str(s): matrix(g) for s, g in groups}), stats
 
 
@@ -479,6 +486,10 @@ def cohort_matrix(
             partial={(s, c): k for s, r in results.items() for c, k in r.partial.items()},
             average={s: None if r.average is None else r.average.tolist()
                      for s, r in results.items()},
+            weighted_average={s: None if r.average is None or r.mean != "weighted"
+                              else r.average.tolist() for s, r in results.items()},
+            hidden_cohorts={s: r.hidden[0] for s, r in results.items()},
+            **first.view, offsets=settings.offsets,
         )  # fmt: skip
         return table
     table = result.table

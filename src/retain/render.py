@@ -156,7 +156,7 @@ def _grid_rows(result: CohortResult) -> list[list[str]]:
         if label in result.partial:
             cells[result.partial[label]] += PARTIAL_MARK
         rows.append([label, f"{int(row['customers']):,}", *cells])
-    if result.average is not None:
+    if result.average is not None and len(result.table):
         total = f"{int(result.table['customers'].sum()):,}"
         rows.append([f"{result.mean} avg", total,
                      *(_human(v, result.kind) for v in result.average)])  # fmt: skip
@@ -192,7 +192,7 @@ def _notes(result: CohortResult, meta: dict) -> list[str]:
                      f"returns: {returns}")  # fmt: skip
     if result.partial:
         notes.append(f"{PARTIAL_MARK} partial period: it ends after the as-of date")
-    if result.average is not None:
+    if result.average is not None and len(result.table):
         notes.append(f"{result.mean} avg: over the complete cells of each column")
     if result.hidden[0]:
         cohorts, customers = result.hidden
