@@ -273,7 +273,7 @@ class Cells(Part):
 
 def build_cells(
     transactions: pd.DataFrame, period: str = "month", week_start: str = "monday",
-    times: bool = False,
+    times: bool = False, listed: bool | None = None,
 ) -> Cells:  # fmt: skip
     """The cells of a batch of transactions (METRICS.md, Input: ``orders`` are rows with amount
     >= 0, or every row without amounts; ``revenue`` the net sum)."""
@@ -291,10 +291,14 @@ def build_cells(
         revenue = transactions["amount"].to_numpy(dtype=np.int64)
         sums = [(revenue >= 0).astype(np.int64), revenue]
     first = None
+    if listed:  # rows of a customers table: no activity, only who is listed
+        sums = [np.zeros(len(transactions), np.int64) for _ in sums]
     if "segment" in transactions:  # the earliest active row's segment, per cell
         time = np.asarray(transactions["timestamp"], dtype="datetime64[us]").view(np.int64)
-        first = (np.where(sums[0] > 0, time, NO_TIME), pa.array(transactions["segment"],
-                                                                 pa.string()))  # fmt: skip
+        time = np.where(sums[0] > 0, time, NO_TIME)
+        if listed:  # a customers table's segment comes before any activity's
+            time = np.full(len(transactions), -NO_TIME)
+        first = (time, pa.array(transactions["segment"], pa.string()))
     if "returns" in transactions:  # with start events, only return rows are activity
         returns = transactions["returns"].to_numpy(bool)
         sums = [s * returns for s in sums]
@@ -304,6 +308,8 @@ def build_cells(
         known = ~np.isnat(days)
         extra["start"] = np.full(len(days), NO_TIME)
         extra["start"][known] = period_ordinals(days[known], period, week_start)
+    if listed is not None:  # with a customers table: whether the cell's customer is listed
+        extra["listed"] = np.full(len(transactions), int(listed), np.int64)
     if times:  # the earliest and latest active times of each cell
         time = np.asarray(transactions["timestamp"], dtype="datetime64[us]").view(np.int64)
         extra["tmin"] = np.where(sums[0] > 0, time, NO_TIME)
@@ -511,7 +517,7 @@ def _reduce_cells(
     return out
 
 
-EXTRA = {"start": np.minimum, "tmin": np.minimum, "tmax": np.maximum}
+EXTRA = {"start": np.minimum, "tmin": np.minimum, "tmax": np.maximum, "listed": np.maximum}
 
 
 NO_TIME = np.iinfo(np.int64).max  # the earliest active time of a cell without activity

@@ -175,6 +175,9 @@ def input_options(command):
                           "[a local cluster]."),
         click.option("--case-sensitive-ids", is_flag=True,
                      help="Compare email ids as written (default: lower-cased)."),
+        click.option("--customers", metavar="FILE",
+                     help="A customers table (id, signup date, attributes) joined on the id: "
+                          "its customers alone, those without orders included."),
         click.option("--signup", metavar="COL",
                      help="Cohorts by signup: a column of ISO dates or months (a customer's "
                           "earliest wins)."),
@@ -404,7 +407,7 @@ def cohort(files, metric, counts, rolling, relative, mean, max_offset, min_cohor
     with _progress() as progress:
         activity = read_activity(_paths(files, output), settings, progress)
         result, stats = cohorts_of(activity, settings, metric, counts, **view)
-    for message in run_messages(activity):
+    for message in run_messages(activity, stats):
         click.echo(f"retain: {message}", err=True)
     _emit(render(result, fmt or "table", cohort_meta(activity, stats)), output)
 

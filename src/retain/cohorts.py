@@ -30,6 +30,9 @@ class CohortStats:
     before_since: int = 0  # customers of cohorts before --since, not shown
     before_signup: int = 0  # active (customer, period) pairs before the customer's signup
     without_start: int = 0  # customers with no row matching --start-where
+    unlisted_customers: int = 0  # customers with transactions, missing from --customers
+    unlisted_periods: int = 0  # their active (customer, period) pairs, left out
+    listed_without_cohort: int = 0  # listed customers with neither signup nor activity
 
     def __add__(self, other: CohortStats) -> CohortStats:
         """The stats of two sets of distinct customers (partitions) together."""
@@ -73,6 +76,16 @@ def assign_cohorts(
         start = np.where(signed, signup, NO_COHORT if start_active else first)
         if start_active:  # the start row is activity in its own period
             active = active | (period == start[codes])
+    listing = np.zeros(len(codes), dtype=bool)
+    unlisted = np.zeros(customers, dtype=bool)
+    if "listed" in activity:  # a customers table: its customers alone
+        rows_listed = activity["listed"].to_numpy() > 0
+        listed = np.zeros(customers, dtype=bool)
+        listed[codes[rows_listed]] = True
+        unlisted = ~listed
+        start = np.where(listed, start, NO_COHORT)
+        # a listing row without a signup marks who is listed; it is no cell of the matrix
+        listing = rows_listed & ~active & (activity["start"].to_numpy(np.int64) == NO_COHORT)
     cohort = start[codes]
     has_cohort = cohort != NO_COHORT
     seen = np.zeros(customers, dtype=bool)
@@ -81,20 +94,30 @@ def assign_cohorts(
     if start_active:  # the cohort's own period is active: at least one order there
         orders = activity["orders"].to_numpy(np.int64)
         activity = activity.assign(orders=np.where(active & (orders == 0), 1, orders))
-    keep = has_cohort & (offset >= 0)
-    early = has_cohort & (offset < 0)
+    keep = has_cohort & (offset >= 0) & ~listing
+    early = has_cohort & (offset < 0) & ~listing
     stats = CohortStats(
-        refund_only_customers=0 if start_active else int((seen & (first == NO_COHORT)).sum()),
+        refund_only_customers=0
+        if start_active
+        else int((seen & (first == NO_COHORT) & ~unlisted & ~signed).sum()),
         pre_cohort_periods=int((early & ~signed[codes]).sum()),
         before_signup=int((early & signed[codes] & active).sum()),
         without_start=int((seen & ~signed).sum()) if start_active else 0,
+        unlisted_customers=int((seen & unlisted).sum()),
+        unlisted_periods=int((unlisted[codes] & active).sum()),
+        listed_without_cohort=int((seen & ~unlisted & (start == NO_COHORT)).sum())
+        if "listed" in activity
+        else 0,
     )
     columns = {name: activity[name] for name in activity.columns}
     columns.update(cohort=cohort, offset=offset)
     columns.pop("start", None)
+    columns.pop("listed", None)
     if "segment" in activity:  # a customer's segment: that of their first activity
         at_first = np.full(customers, -1)
         rows = np.flatnonzero(active & (period == first[codes]))
+        if "listed" in activity:  # or the customers table's
+            rows = np.flatnonzero(activity["listed"].to_numpy() > 0)
         at_first[codes[rows]] = rows
         where = at_first[codes]
         segment = pa.array(activity["segment"], pa.string())

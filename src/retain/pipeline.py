@@ -31,6 +31,7 @@ from retain.engines.batches import (
     _piece,
     _readings,
     _redo,
+    read_customers,
     read_pieces,
 )
 from retain.engines.store import CellStore
@@ -170,6 +171,7 @@ class Activity:
     currency: str | None = None
     warnings: list[str] = field(default_factory=list)
     tally: object = None
+    customers: dict | None = None  # what the customers table held (--customers)
 
     def fold(self, work: Callable[[Part], object]) -> list:
         """``work`` of each merged partition of the activity, on the local engine's threads."""
@@ -258,8 +260,9 @@ def _same_file(a: str, b: str) -> bool:
         return False
 
 
-def run_messages(activity: Activity) -> list[str]:
-    """What a run tells on stderr: the layout of each input, warnings, the rows skipped."""
+def run_messages(activity: Activity, stats: CohortStats | None = None) -> list[str]:
+    """What a run tells on stderr: the layout of each input, warnings, the rows skipped, and
+    the customers a customers table left out."""
     messages = []
     for info in activity.files:
         layout = info.get("layout")
@@ -279,6 +282,12 @@ def run_messages(activity: Activity) -> list[str]:
     if counts.skipped:
         skipped = counts.read - counts.used
         messages.append(f"skipped {skipped:,} of {counts.read:,} rows: {counts.summary()}")
+    if stats is not None and stats.unlisted_customers:
+        messages.append(
+            f"left out {counted(stats.unlisted_customers, 'customer')} with transactions "
+            f"({counted(stats.unlisted_periods, 'active period')}) not in the customers table "
+            f"{activity.customers['name']}"
+        )
     return messages
 
 
@@ -306,6 +315,14 @@ def cohort_meta(activity: Activity, stats: CohortStats) -> dict:
         "customers_before_since": stats.before_since,
         "active_periods_before_start": stats.before_signup,
         "customers_without_start": stats.without_start,
+        "customers_table": None
+        if activity.customers is None
+        else {
+            **activity.customers,
+            "customers_not_listed": stats.unlisted_customers,
+            "active_periods_not_listed": stats.unlisted_periods,
+            "listed_without_cohort": stats.listed_without_cohort,
+        },
     }
 
 
@@ -315,8 +332,8 @@ def read_activity(
     """Read every file (``-`` is stdin) once and reduce it to one activity table;
     ``progress(done_bytes, total_bytes, rows)`` hears of each batch."""
     store = CellStore(settings.memory_limit)
-    return activity_of(*read_pieces(paths, settings, progress=progress, store=store), settings,
-                       store)  # fmt: skip
+    inputs, pieces, readings = read_pieces(paths, settings, progress=progress, store=store)
+    return _with_customers(inputs, pieces, readings, settings, store)
 
 
 def inspect_files(paths: list[str], settings: Settings) -> dict:
@@ -361,7 +378,20 @@ def frame_activity(frame: pd.DataFrame, settings: Settings = Settings()) -> Acti
     readings = _readings([item], pieces, settings)
     if _redo(pieces[0][0], readings[0]):
         pieces = [[_piece(item, 0, Options(settings), readings[0])]]
-    return activity_of([item], pieces, readings, settings)
+    return _with_customers([item], pieces, readings, settings, CellStore(settings.memory_limit))
+
+
+def _with_customers(inputs, pieces, readings, settings: Settings, store: CellStore) -> Activity:
+    """The activity of the inputs' pieces, joined with the customers table's cells if any."""
+    listed = None
+    if settings.customers:  # the customers table's cells join the transactions' by id
+        revenue = any(item.plan.columns.amount for item in inputs)
+        cells, listed = read_customers(settings, revenue)
+        for i, table in enumerate(cells):
+            store.add(("customers", i), table)
+    activity = activity_of(inputs, pieces, readings, settings, store)
+    activity.customers = listed
+    return activity
 
 
 def cohorts_of(
@@ -452,7 +482,8 @@ def cohort_matrix(
     ``rolling``, ``relative`` first or previous, ``mean`` weighted, simple or none,
     ``max_offset``, ``min_cohort_size``, ``brackets`` such as ``"0,1-7,8-30"``, ``segment``: a
     column, one block of cohorts per value, indexed (segment, cohort)), and how to read the
-    rows: ``signup`` (a column of signup dates: cohorts by signup), ``start_where`` and
+    rows: ``customers`` (a customers table's path: id, signup, attributes), ``signup`` (a
+    column of signup dates, of the transactions or the customers table), ``start_where`` and
     ``return_where`` (lists like ``where``: start and return events), ``offsets``
     (calendar, or relative: windows from each first activity), ``week_start``,
     ``as_of``, ``since``, ``until`` (dates or ISO text), ``tz``, ``input_tz``, ``dayfirst``,

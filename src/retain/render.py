@@ -204,6 +204,18 @@ def _notes(result: CohortResult, meta: dict) -> list[str]:
     if meta.get("active_periods_before_start"):
         pairs = counted(meta["active_periods_before_start"], "active period")
         notes.append(f"{pairs} of customers before their signup or start: not counted")
+    table = meta.get("customers_table")
+    if table:
+        notes.append(f"customers table: {table['name']} ({counted(table['rows'], 'row')}; "
+                     f"id = {table['customer']!r})")  # fmt: skip
+        if table["customers_not_listed"]:
+            who = counted(table["customers_not_listed"], "customer")
+            notes.append(f"{who} with transactions but not in the customers table "
+                         f"({counted(table['active_periods_not_listed'], 'active period')}): "
+                         "left out")  # fmt: skip
+        if table["listed_without_cohort"]:
+            who = counted(table["listed_without_cohort"], "listed customer")
+            notes.append(f"{who} with neither a signup date nor activity: no cohort")
     if meta.get("customers_without_start"):
         who = counted(meta["customers_without_start"], "customer")
         notes.append(f"{who} without a start row: no cohort")

@@ -60,6 +60,7 @@ class Settings:
     start_where: tuple[str, ...] = ()  # rows that start a cohort (the first one does)
     return_where: tuple[str, ...] = ()  # rows that count as activity after the start
     offsets: str = "calendar"  # "calendar" periods, or "relative" windows from a first activity
+    customers: str | None = None  # a customers table: id, signup date, attributes
 
     def cell_period(self) -> str:
         """The period the engine's cells are kept by: days for windows from a first activity."""
@@ -125,8 +126,12 @@ def plan_input(name: str, header: list[str], settings: Settings) -> Plan:
             line_items = tuple(found) if all(found) else None
     columns = detect_columns(name, header, customer, date, amount)
     refunded = require_column(name, header, refunded, "refunded")
-    segment = require_column(name, header, settings.segment, "segment")
-    signup = require_column(name, header, settings.signup, "signup")
+    segment, signup = settings.segment, settings.signup
+    if settings.customers:  # these columns may be the customers table's instead
+        segment, signup = (c if c and c.lower() in map(str.lower, header) else None
+                           for c in (segment, signup))  # fmt: skip
+    segment = require_column(name, header, segment, "segment")
+    signup = require_column(name, header, signup, "signup")
     if settings.currency_column is not None:
         currency = require_column(name, header, settings.currency_column, "currency-column")
     else:

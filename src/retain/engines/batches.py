@@ -20,6 +20,7 @@ import pyarrow as pa
 from retain.activity import Cells, build_cells
 from retain.errors import BadRowsError
 from retain.normalize import BAD_ROWS, Orders, Plan, RowCounts, normalize, select_rows, window
+from retain.normalize import _customers as _customer_ids
 from retain.normalize.dates import (
     DateEvidence,
     DateFormatError,
@@ -175,8 +176,16 @@ def _piece(
         if options.hashes:
             hashed = pd.util.hash_pandas_object(transactions, index=False).to_numpy()
             piece.hashes = np.unique(hashed)
+        listed = None
+        if settings.customers:  # the columns the customers table's cells carry too
+            listed = False
+            if settings.segment and "segment" not in transactions:
+                transactions = transactions.assign(segment="")
+            if "start" not in transactions:
+                transactions = transactions.assign(start=np.datetime64("NaT", "us"))
         piece.activity = build_cells(transactions, settings.cell_period(), settings.week_start,
-                                     times=settings.offsets == "relative")  # fmt: skip
+                                     times=settings.offsets == "relative",
+                                     listed=listed)  # fmt: skip
     return piece
 
 
@@ -349,3 +358,67 @@ def _readings(
                 f"{message}"
             ) from None
     return readings
+
+
+def read_customers(settings: Settings, revenue: bool) -> tuple[list[Cells], dict]:
+    """The cells of a customers table (``--customers``): one per listed customer, with no
+    activity, the period of its signup (``--signup``, when the table has that column) as its
+    start, and its ``--segment`` value, which comes before any activity's. Ids are read as the
+    transactions' are (trimmed, Excel wrappers off, emails lower-cased unless case-sensitive).
+    Returns the cells and what was read (rows, columns, ids missing)."""
+    from retain.errors import ColumnError
+    from retain.normalize import NO_SEGMENT, Columns
+    from retain.normalize.columns import CUSTOMER_NAMES, _find, find_column
+    from retain.normalize.text import as_text
+
+    source = open_source(settings.customers, settings.encoding, settings.delimiter)
+    name, header = source.name, source.header
+    column = _find(name, header, settings.customer, "customer", CUSTOMER_NAMES)
+    if column is None:
+        raise ColumnError(f"{name}: cannot tell which column holds the customer id; pass "
+                          "--customer (the same name in both files)")  # fmt: skip
+    signup = next((find_column(name, header, c, "signup") for c in [settings.signup]
+                   if c and c.lower() in map(str.lower, header)), None)  # fmt: skip
+    segment = None
+    if settings.segment:
+        if settings.segment.lower() not in map(str.lower, header):
+            raise ColumnError(
+                f"{name}: no column {settings.segment!r} for --segment; with --customers, a "
+                "segment is an attribute of the customers table"
+            )
+        segment = find_column(name, header, settings.segment, "segment")
+    wanted = wanted_columns(source, dict.fromkeys(c for c in (column, signup, segment) if c))
+    plan = Plan(Columns(column, None, None))
+    cells, rows, empty, unread = [], 0, 0, 0
+    for batch in batches(source, settings.chunksize):
+        frame = read_batch(source, batch, wanted, typed=False).frame
+        rows += len(frame)
+        ids, _ = _customer_ids(frame, plan, settings.case_sensitive_ids)
+        keep = (ids != "").to_numpy()
+        empty += int((~keep).sum())
+        table = pd.DataFrame({"customer": ids}, copy=False)
+        start = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us]")
+        if signup:
+            text = as_text(frame[signup]).str.strip()
+            start = pd.to_datetime(text.where(text != ""), format="ISO8601", errors="coerce")
+            unread += int(((text != "") & start.isna()).sum())
+        epoch = pd.Timestamp("1970-01-01")
+        table["timestamp"] = start.fillna(epoch).to_numpy("datetime64[us]")
+        table["start"] = start.to_numpy("datetime64[us]")
+        if revenue:
+            table["amount"] = np.zeros(len(table), np.int64)
+        if segment:
+            values = as_text(frame[segment]).str.strip()
+            table["segment"] = values.where(values != "", NO_SEGMENT).to_numpy()
+        table = table[keep]
+        if len(table):
+            cells.append(build_cells(table, settings.cell_period(), settings.week_start,
+                                     listed=True))  # fmt: skip
+    if unread and settings.on_bad_rows == "fail":
+        raise BadRowsError(
+            f"{name}: {unread:,} values of {signup!r} cannot be read as ISO dates or months; "
+            "fix them, or pass --on-bad-rows skip to ignore those values"
+        )
+    info = {"name": name, "rows": rows, "customer": column, "signup": signup,
+            "segment": segment, "rows_without_id": empty, "unread_signups": unread}  # fmt: skip
+    return cells, info
