@@ -367,7 +367,7 @@ def read_customers(settings: Settings, revenue: bool) -> tuple[list[Cells], dict
     transactions' are (trimmed, Excel wrappers off, emails lower-cased unless case-sensitive).
     Returns the cells and what was read (rows, columns, ids missing)."""
     from retain.errors import ColumnError
-    from retain.normalize import NO_SEGMENT, Columns
+    from retain.normalize import NO_SEGMENT, Columns, parse_signups
     from retain.normalize.columns import CUSTOMER_NAMES, _find, find_column
     from retain.normalize.text import as_text
 
@@ -399,9 +399,8 @@ def read_customers(settings: Settings, revenue: bool) -> tuple[list[Cells], dict
         table = pd.DataFrame({"customer": ids}, copy=False)
         start = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us]")
         if signup:
-            text = as_text(frame[signup]).str.strip()
-            start = pd.to_datetime(text.where(text != ""), format="ISO8601", errors="coerce")
-            unread += int(((text != "") & start.isna()).sum())
+            start, bad = parse_signups(frame[signup])
+            unread += int(bad.sum())
         epoch = pd.Timestamp("1970-01-01")
         table["timestamp"] = start.fillna(epoch).to_numpy("datetime64[us]")
         table["start"] = start.to_numpy("datetime64[us]")

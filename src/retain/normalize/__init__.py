@@ -175,6 +175,14 @@ class Parsed:
     bad_signups: tuple[int, list[str]] = (0, [])  # signup values not read, and examples
 
 
+def parse_signups(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Signup dates: ISO 8601 days or months (``2024-03-05``, ``2024-03``), empty for none;
+    and which non-empty values could not be read."""
+    text = as_text(values).str.strip()
+    signup = pd.to_datetime(text.where(text != ""), format="ISO8601", errors="coerce")
+    return signup, (text != "").to_numpy() & signup.isna().to_numpy()
+
+
 NO_SEGMENT = "(none)"  # the segment of rows whose segment column is empty
 
 
@@ -224,9 +232,7 @@ def normalize(
         if plan.returns:
             out["returns"] = keep_mask(frame, list(plan.returns))
     if plan.signup is not None:  # ISO 8601 days or months; empty: no signup on this row
-        text = as_text(frame[plan.signup]).str.strip()
-        signup = pd.to_datetime(text.where(text != ""), format="ISO8601", errors="coerce")
-        unread = (text != "").to_numpy() & signup.isna().to_numpy()
+        signup, unread = parse_signups(frame[plan.signup])
         if unread.any():  # the row stays (its purchase is good); the value is no signup
             bad_signups = (int(unread.sum()), _examples(unread, frame[plan.signup], lines))
         out["start"] = signup.to_numpy("datetime64[us]")
