@@ -99,9 +99,27 @@ def test_json(run):
     assert document["refund_only_customers"] == 1
     assert document["offsets"] == [0, 1, 2]
     assert document["cohorts"] == [
-        {"cohort": "2024-01", "customers": 2, "values": [1.0, 0.5, 0.5], "partial_offset": 2},
-        {"cohort": "2024-02", "customers": 1, "values": [1.0, 0.0, None], "partial_offset": 1},
-        {"cohort": "2024-03", "customers": 1, "values": [1.0, None, None], "partial_offset": 0},
+        {
+            "cohort": "2024-01",
+            "customers": 2,
+            "values": [1.0, 0.5, 0.5],
+            "partial_offset": 2,
+            "partial_offsets": [2],
+        },
+        {
+            "cohort": "2024-02",
+            "customers": 1,
+            "values": [1.0, 0.0, None],
+            "partial_offset": 1,
+            "partial_offsets": [1],
+        },
+        {
+            "cohort": "2024-03",
+            "customers": 1,
+            "values": [1.0, None, None],
+            "partial_offset": 0,
+            "partial_offsets": [0],
+        },
     ]
     assert document["weighted_average"] == [1.0, 0.5, None]
 

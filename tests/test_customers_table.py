@@ -63,3 +63,27 @@ def test_a_segment_must_be_an_attribute_of_the_table(run, write):
     result = run("cohort", orders, "--customers", table, "--segment", "amount")
     assert result.exit_code == 1
     assert "with --customers, a segment is an attribute of the customers table" in result.stderr
+
+
+def test_customers_table_errors_and_counts(run, write):
+    table, orders = write("customers.csv", CUSTOMERS), write("orders.csv", ORDERS)
+    missing = run("cohort", orders, "--customers", table, "--signup", "signup_date")
+    assert missing.exit_code == 1
+    assert "no column 'signup_date' for --signup, in the customers table or the transactions" in (
+        missing.stderr
+    )
+    relative = run("cohort", orders, "--customers", table, "--offsets", "relative")
+    assert relative.exit_code == 2
+    # c never ordered and has no cohort without --signup: a listed customer, not refund-only
+    notes = run("cohort", orders, "--customers", table, "--as-of", "2024-03-31").stdout
+    assert "1 listed customer with neither a signup date nor activity: no cohort" in notes
+    assert "only refunds" not in notes
+
+
+def test_a_customer_listed_twice_takes_the_first_row(run, write):
+    table = write("customers.csv", "customer_id,signed_up,plan\na,2024-01-03,pro\n"
+                                   "a,2024-02-01,free\n")  # fmt: skip
+    orders = write("orders.csv", "customer_id,date,amount\na,2024-02-05,3\n")
+    result = run("cohort", orders, "--customers", table, "--signup", "signed_up", "--segment",
+                 "plan", "--counts", "--as-of", "2024-02-29", "--format", "csv")  # fmt: skip
+    assert result.stdout == "segment,cohort,customers,0,1\npro,2024-01,1,0,1\n"

@@ -91,3 +91,17 @@ def test_batches_and_spilling_change_nothing(run, write):
     for size in ("1", "2", "5"):
         again = run("cohort", path, *args, "--chunksize", size, "--memory-limit", "0")
         assert (again.stdout, again.stderr) == (whole.stdout, whole.stderr)
+
+
+def test_start_events_count_customers_and_amounts_can_be_off(run, write):
+    path = write("e.csv", "user,ts,event,amount\nu1,2024-01-01,signup,\nu1,2024-01-05,purchase,10\n"
+                          "u2,2024-01-02,signup,\n")  # fmt: skip
+    args = ["--customer", "user", "--date", "ts", "--period", "day", "--start-where",
+            "event=signup", "--return-where", "event=purchase"]  # fmt: skip
+    revenue = run("cohort", path, *args, "--metric", "revenue")
+    assert revenue.exit_code == 2 and "--start-where counts customers" in revenue.stderr
+    counts = run("cohort", path, *args, "--amount", "none", "--counts", "--format", "csv")
+    assert (
+        counts.stdout
+        == "cohort,customers,0,1,2,3,4\n2024-01-01,1,1,0,0,0,1\n2024-01-02,1,1,0,0,0,\n"
+    )

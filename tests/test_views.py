@@ -178,9 +178,9 @@ def test_relative_offsets_are_windows_from_the_first_activity(run, write):
     args = ["--offsets", "relative", "--counts", "--format", "csv"]
     days = run("cohort", path, "--period", "day", "--as-of", "2024-01-09", *args)
     assert days.stdout == (
-        "cohort,customers,0,1,2,3,4,5,6,7,8,9\n"
-        "2024-01-01,2,2,0,1,0,0,0,1,1,0,\n"  # window 9 has not begun by the end of Jan 9
-        "2024-01-02,1,1,0,0,0,0,0,0,0,,\n"
+        "cohort,customers,0,1,2,3,4,5,6,7,8\n"  # window 9 would begin after Jan 9: no column
+        "2024-01-01,2,2,0,1,0,0,0,1,1,0\n"
+        "2024-01-02,1,1,0,0,0,0,0,0,0,\n"  # its window 8 begins on Jan 10
     )
     weeks = run("cohort", path, "--period", "week", "--as-of", "2024-01-20", *args)
     assert weeks.stdout == "cohort,customers,0,1,2\n2024-W01,3,3,1,0\n"
@@ -191,6 +191,12 @@ def test_relative_offsets_are_windows_from_the_first_activity(run, write):
         again = run("cohort", path, "--period", "day", "--as-of", "2024-01-09", *args,
                     "--chunksize", size, "--memory-limit", "0")  # fmt: skip
         assert again.stdout == days.stdout
+    import json
+
+    document = json.loads(run("cohort", path, "--period", "week", "--offsets", "relative",
+                              "--format", "json").stdout)  # fmt: skip
+    assert document["cohort_definition"]["offsets"] == "relative"
+    assert document["cohorts"][0]["partial_offsets"] == [0, 1]  # two windows still running
     wrong = run("cohort", path, "--offsets", "relative", "--metric", "ltv")
     assert wrong.exit_code == 2 and "--offsets relative goes with" in wrong.stderr
 

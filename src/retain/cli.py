@@ -122,7 +122,9 @@ def input_options(command):
         click.argument("files", nargs=-1, required=True),
         click.option("--customer", metavar="COL", help="Column with the customer id [detected]."),
         click.option("--date", metavar="COL", help="Column with the order date [detected]."),
-        click.option("--amount", metavar="COL", help="Column with the amount [detected]."),
+        click.option("--amount", metavar="COL",
+                     help="Column with the amount [detected]; none: no amounts (every row is "
+                          "activity)."),
         click.option("--period", type=click.Choice(PERIODS), default="month", show_default=True,
                      help="Length of a cohort and of an offset."),
         click.option("--week-start", type=click.Choice(("monday", "sunday")), default="monday",
@@ -398,11 +400,16 @@ def cohort(files, metric, counts, rolling, relative, mean, max_offset, min_cohor
                                  param_hint="--brackets")  # fmt: skip
     if offsets == "relative" and (
         metric not in ("retention", "churn") or options["segment"] or options["signup"]
-        or options["start_where"]
+        or options["start_where"] or options["customers"]
     ):  # fmt: skip
         raise click.BadParameter("--offsets relative goes with --metric retention or churn, "
-                                 "without --segment, --signup or --start-where",
+                                 "without --segment, --signup, --start-where or --customers",
                                  param_hint="--offsets")  # fmt: skip
+    if options["start_where"] and metric not in ("retention", "churn"):
+        raise click.BadParameter("--start-where counts customers: it goes with --metric "
+                                 "retention or churn (orders and revenue before the start row "
+                                 "in its period cannot be told apart)",
+                                 param_hint="--start-where")  # fmt: skip
     settings = _settings({**options, "offsets": offsets})
     with _progress() as progress:
         activity = read_activity(_paths(files, output), settings, progress)

@@ -78,6 +78,7 @@ def assign_cohorts(
             active = active | (period == start[codes])
     listing = np.zeros(len(codes), dtype=bool)
     unlisted = np.zeros(customers, dtype=bool)
+    traded = seen_in(codes, customers, np.ones(len(codes), dtype=bool))  # with transactions
     if "listed" in activity:  # a customers table: its customers alone
         rows_listed = activity["listed"].to_numpy() > 0
         listed = np.zeros(customers, dtype=bool)
@@ -86,6 +87,8 @@ def assign_cohorts(
         start = np.where(listed, start, NO_COHORT)
         # a listing row without a signup marks who is listed; it is no cell of the matrix
         listing = rows_listed & ~active & (activity["start"].to_numpy(np.int64) == NO_COHORT)
+        moved = activity["revenue"].to_numpy() != 0 if "revenue" in activity else False
+        traded = seen_in(codes, customers, ~rows_listed | active | moved)
     cohort = start[codes]
     has_cohort = cohort != NO_COHORT
     seen = np.zeros(customers, dtype=bool)
@@ -99,7 +102,7 @@ def assign_cohorts(
     stats = CohortStats(
         refund_only_customers=0
         if start_active
-        else int((seen & (first == NO_COHORT) & ~unlisted & ~signed).sum()),
+        else int((traded & (first == NO_COHORT) & ~unlisted & ~signed).sum()),
         pre_cohort_periods=int((early & ~signed[codes]).sum()),
         before_signup=int((early & signed[codes] & active).sum()),
         without_start=int((seen & ~signed).sum()) if start_active else 0,
@@ -116,8 +119,8 @@ def assign_cohorts(
     if "segment" in activity:  # a customer's segment: that of their first activity
         at_first = np.full(customers, -1)
         rows = np.flatnonzero(active & (period == first[codes]))
-        if "listed" in activity:  # or the customers table's
-            rows = np.flatnonzero(activity["listed"].to_numpy() > 0)
+        if "listed" in activity:  # or the customers table's (listed twice: the first row's)
+            rows = np.flatnonzero(activity["listed"].to_numpy() > 0)[::-1]
         at_first[codes[rows]] = rows
         where = at_first[codes]
         segment = pa.array(activity["segment"], pa.string())
@@ -192,6 +195,13 @@ def window_cohorts(
     })  # fmt: skip
     stats = CohortStats(refund_only_customers=int((seen & (t0 == NO_COHORT)).sum()))
     return cohorted, stats
+
+
+def seen_in(codes: np.ndarray, customers: int, rows: np.ndarray) -> np.ndarray:
+    """Which customers have a row among ``rows``."""
+    seen = np.zeros(customers, dtype=bool)
+    seen[codes[rows]] = True
+    return seen
 
 
 def _first_active(codes: np.ndarray, customers: int, period: np.ndarray) -> np.ndarray:

@@ -296,8 +296,9 @@ def cohort_meta(activity: Activity, stats: CohortStats) -> dict:
     layouts = sorted({f["layout"]["name"] for f in activity.files if f.get("layout")})
     settings = activity.settings
     return {
-        "cohorts": {
+        "cohort_definition": {
             "offsets": settings.offsets,
+            "customers": settings.customers,
             "signup": settings.signup,
             "start_where": list(settings.start_where) or None,
             "return_where": list(settings.return_where) or None,
@@ -386,7 +387,8 @@ def _with_customers(inputs, pieces, readings, settings: Settings, store: CellSto
     listed = None
     if settings.customers:  # the customers table's cells join the transactions' by id
         revenue = any(item.plan.columns.amount for item in inputs)
-        cells, listed = read_customers(settings, revenue)
+        has_signup = any(item.plan.signup for item in inputs)
+        cells, listed = read_customers(settings, revenue, has_signup)
         for i, table in enumerate(cells):
             store.add(("customers", i), table)
     activity = activity_of(inputs, pieces, readings, settings, store)
@@ -402,8 +404,12 @@ def cohorts_of(
     ``settings.since``, only the cohorts whose period starts on or after it. ``view``: the
     keywords of ``metrics.cohort_table`` (rolling, relative, mean, max_offset,
     min_cohort_size, brackets: a list of (first, last) offsets or text like ``0,1-7,8-30``)."""
-    if settings.offsets == "relative" and metric not in ("retention", "churn"):
-        raise MetricError("relative offsets count customers: use the retention or churn metric")
+    if (settings.offsets == "relative" or settings.start_where) and metric not in (
+        "retention", "churn",
+    ):  # fmt: skip
+        raise MetricError(
+            "relative offsets and start events count customers: use the retention or churn metric"
+        )
     brackets = view.pop("brackets", None)
     if brackets is not None:
         brackets = parse_brackets(brackets)

@@ -122,6 +122,7 @@ def to_json(result: CohortResult | Segmented, meta: dict) -> str:
             "customers": int(row["customers"]),
             "values": [_raw(row[k], result.kind) for k in offsets],
             "partial_offset": result.partial.get(label),
+            "partial_offsets": result.partial_cells.get(label, []),
         }
         for label, row in result.table.iterrows()
     ]
@@ -153,8 +154,8 @@ def _grid_rows(result: CohortResult) -> list[list[str]]:
     rows = []
     for label, row in result.table.iterrows():
         cells = [_human(row[k], result.kind) for k in offsets]
-        if label in result.partial:
-            cells[result.partial[label]] += PARTIAL_MARK
+        for k in result.partial_cells.get(label, []):
+            cells[k] += PARTIAL_MARK
         rows.append([label, f"{int(row['customers']):,}", *cells])
     if result.average is not None and len(result.table):
         total = f"{int(result.table['customers'].sum()):,}"
@@ -180,10 +181,10 @@ _WINDOWS = {"day": "24 hours", "week": "7 days", "month": "30 days", "quarter": 
 def _notes(result: CohortResult, meta: dict) -> list[str]:
     grids = result.grids
     by = grids.period
-    if (meta.get("cohorts") or {}).get("offsets") == "relative":
+    if (meta.get("cohort_definition") or {}).get("offsets") == "relative":
         by += f" (offsets: windows of {_WINDOWS[by]} from each first activity)"
     notes = [f"{_title(result, meta)} by {by}, as of {grids.as_of.isoformat()}"]
-    cohorts = meta.get("cohorts") or {}
+    cohorts = meta.get("cohort_definition") or {}
     if cohorts.get("signup"):
         notes.append(f"cohorts by signup: {cohorts['signup']!r}")
     if cohorts.get("start_where"):

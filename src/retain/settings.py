@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from retain.errors import ColumnError
 from retain.normalize import DateOptions, Plan, detect_columns
@@ -124,7 +124,11 @@ def plan_input(name: str, header: list[str], settings: Settings) -> Plan:
         if layout.line_items:
             found = [layout.column(header, c) for c in layout.line_items]
             line_items = tuple(found) if all(found) else None
-    columns = detect_columns(name, header, customer, date, amount)
+    no_amount = amount is not None and amount.lower() == "none"  # --amount none: no money
+    columns = detect_columns(name, header, customer, date, None if no_amount else amount)
+    if no_amount:
+        columns = replace(columns, amount=None)
+        refunded = None
     refunded = require_column(name, header, refunded, "refunded")
     segment, signup = settings.segment, settings.signup
     if settings.customers:  # these columns may be the customers table's instead

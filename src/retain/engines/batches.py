@@ -9,6 +9,7 @@ than its input's is read again with the input's reading, so batch boundaries cha
 from __future__ import annotations
 
 import functools
+import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -360,7 +361,9 @@ def _readings(
     return readings
 
 
-def read_customers(settings: Settings, revenue: bool) -> tuple[list[Cells], dict]:
+def read_customers(
+    settings: Settings, revenue: bool, has_signup: bool = False
+) -> tuple[list[Cells], dict]:
     """The cells of a customers table (``--customers``): one per listed customer, with no
     activity, the period of its signup (``--signup``, when the table has that column) as its
     start, and its ``--segment`` value, which comes before any activity's. Ids are read as the
@@ -371,14 +374,24 @@ def read_customers(settings: Settings, revenue: bool) -> tuple[list[Cells], dict
     from retain.normalize.columns import CUSTOMER_NAMES, _find, find_column
     from retain.normalize.text import as_text
 
-    source = open_source(settings.customers, settings.encoding, settings.delimiter)
+    if not isinstance(settings.customers, str | os.PathLike):
+        raise TypeError("customers takes the path of a customers table")
+    source = open_source(str(settings.customers), settings.encoding, settings.delimiter)
     name, header = source.name, source.header
     column = _find(name, header, settings.customer, "customer", CUSTOMER_NAMES)
     if column is None:
-        raise ColumnError(f"{name}: cannot tell which column holds the customer id; pass "
-                          "--customer (the same name in both files)")  # fmt: skip
+        raise ColumnError(f"{name}: cannot tell which column holds the customer id; name it "
+                          "as the transactions' customer column, or pass --customer naming "
+                          "the column in both files")  # fmt: skip
     signup = next((find_column(name, header, c, "signup") for c in [settings.signup]
                    if c and c.lower() in map(str.lower, header)), None)  # fmt: skip
+    if settings.offsets == "relative":
+        raise ColumnError("a customers table goes with calendar offsets, not relative ones")
+    if settings.signup and signup is None and not has_signup:
+        raise ColumnError(
+            f"{name}: no column {settings.signup!r} for --signup, in the customers table or "
+            "the transactions"
+        )
     segment = None
     if settings.segment:
         if settings.segment.lower() not in map(str.lower, header):

@@ -209,7 +209,7 @@ def grids_of(
     end = np.datetime64(as_of, "D") + 1  # the as-of date's end
     if window_days is not None:
         first_day = period_starts(cohorts[:1], period, week_start)[0]
-        width = int((end - first_day) // np.timedelta64(window_days, "D")) + 1
+        width = -(-int((end - first_day) // np.timedelta64(1, "D")) // window_days)  # begun
     if cohorts.size * width > MAX_CELLS:
         first = period_label(int(cohorts[0]), period, week_start)
         raise MetricError(
@@ -271,6 +271,8 @@ class CohortResult:
     mean: str = "weighted"  # how the average row averages: weighted or simple
     hidden: tuple[int, int] = (0, 0)  # cohorts and customers under --min-cohort-size
     view: dict = field(default_factory=dict)  # rolling, relative, brackets: how cells count
+    # every partial column of each cohort (relative windows may have two)
+    partial_cells: dict[str, list[int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -468,11 +470,13 @@ def cohort_table(
     table.insert(0, "customers", sizes)
     labels = [grids.labels[r] for r in rows]
     table.index = pd.Index(labels, name="cohort")
-    partial_cells = {}  # at most one per cohort: its first observed, incomplete column
+    partial_cells: dict[str, list[int]] = {}  # observed, incomplete columns of each cohort
     for r, k in zip(*np.nonzero(partial & observed), strict=True):
-        partial_cells.setdefault(labels[r], int(k))
+        partial_cells.setdefault(labels[r], []).append(int(k))
+    first_partial = {label: ks[0] for label, ks in partial_cells.items()}
     avg = None if average is None else pd.Series(average, index=offsets, name=f"{mean} average")
     hidden = (int((~shown).sum()), int(grids.sizes[~shown].sum()))
     labels_of = None if brackets is None else [bracket_label(b) for b in brackets]
     view = {"rolling": rolling, "relative": relative, "brackets": labels_of}
-    return CohortResult(metric, kind, table, partial_cells, avg, grids, mean, hidden, view)
+    return CohortResult(metric, kind, table, first_partial, avg, grids, mean, hidden, view,
+                        partial_cells)  # fmt: skip
