@@ -87,3 +87,9 @@ def test_a_customer_listed_twice_takes_the_first_row(run, write):
     result = run("cohort", orders, "--customers", table, "--signup", "signed_up", "--segment",
                  "plan", "--counts", "--as-of", "2024-02-29", "--format", "csv")  # fmt: skip
     assert result.stdout == "segment,cohort,customers,0,1\npro,2024-01,1,0,1\n"
+
+
+def test_inspect_reads_the_transactions_alone(run, write):
+    table, orders = write("customers.csv", CUSTOMERS), write("orders.csv", ORDERS)
+    result = run("inspect", orders, "--customers", table, "--segment", "plan")
+    assert result.exit_code == 0, result.stderr

@@ -342,7 +342,11 @@ def inspect_files(paths: list[str], settings: Settings) -> dict:
     would read, skip and keep, and what looks odd."""
     from retain.quality import first_cohort_estimate
 
-    settings = replace(settings, on_bad_rows="skip", since=None)
+    # the transactions' own quality: cohorts by first activity, no customers table
+    settings = replace(
+        settings, on_bad_rows="skip", since=None, customers=None, segment=None, signup=None,
+        start_where=(), return_where=(), offsets="calendar",
+    )  # fmt: skip
     store = CellStore(settings.memory_limit)
     pieces = read_pieces(paths, settings, find_duplicates=True, tally=True, store=store)
     activity = activity_of(*pieces, settings, store)
