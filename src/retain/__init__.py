@@ -21,6 +21,7 @@ _EXPORTS = {
     "read_activity": "retain.pipeline",
     "frame_activity": "retain.pipeline",
     "cohorts_of": "retain.pipeline",
+    "customers_of": "retain.pipeline",
     "Settings": "retain.settings",
     "Activity": "retain.pipeline",
     "read_table": "retain.sources.files",

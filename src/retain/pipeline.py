@@ -400,6 +400,19 @@ def _with_customers(inputs, pieces, readings, settings: Settings, store: CellSto
     return activity
 
 
+def customers_of(activity: Activity, settings: Settings) -> pd.DataFrame:
+    """The customers table (``customers.customer_rows``) of every customer with a cohort,
+    counted partition by partition, sorted by customer id."""
+    from retain.customers import customer_rows
+
+    def rows(part: Part) -> pd.DataFrame:
+        cohorted, _ = assign_cohorts(activity_table([part]), bool(settings.start_where))
+        return customer_rows(cohorted, settings.period, settings.week_start)
+
+    table = pd.concat(activity.fold(rows), ignore_index=True)
+    return table.sort_values("customer", ignore_index=True)
+
+
 def cohorts_of(
     activity: Activity, settings: Settings, metric: str = "retention", counts: bool = False,
     **view,
