@@ -6,7 +6,8 @@ The steps, each usable on its own from a notebook::
     assign_cohorts(activity.table)           -> cohort and offset of every row
     cohort_grids(cohorted, as_of, period)    -> S_c, A_{c,k}, orders, revenue grids
     cohort_table(grids, metric)              -> the matrix of one metric
-    render(result, "csv")                    -> text
+    render(matrix_view(result, meta), "csv") -> text (a View: the matrix, its notes, its JSON
+                                                metadata; render never computes)
 
 or in one call on a DataFrame: ``cohort_matrix(frame, customer=..., date=..., amount=...)``.
 Attributes load on first use, so that ``retain --help`` does not import pandas.
@@ -22,6 +23,8 @@ _EXPORTS = {
     "frame_activity": "retain.pipeline",
     "cohorts_of": "retain.pipeline",
     "customers_of": "retain.pipeline",
+    "View": "retain.views",
+    "matrix_view": "retain.views",
     "Settings": "retain.settings",
     "Activity": "retain.pipeline",
     "read_table": "retain.sources.files",

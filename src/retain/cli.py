@@ -375,6 +375,7 @@ def cohort(files, metric, counts, rolling, relative, mean, max_offset, min_cohor
     from retain.output import format_for_path
     from retain.pipeline import cohort_meta, cohorts_of, read_activity, run_messages
     from retain.render import render
+    from retain.views import matrix_view
 
     if output and fmt is None:
         fmt = format_for_path(output)
@@ -416,7 +417,7 @@ def cohort(files, metric, counts, rolling, relative, mean, max_offset, min_cohor
         result, stats = cohorts_of(activity, settings, metric, counts, **view)
     for message in run_messages(activity, stats):
         click.echo(f"retain: {message}", err=True)
-    _emit(render(result, fmt or "table", cohort_meta(activity, stats)), output)
+    _emit(render(matrix_view(result, cohort_meta(activity, stats)), fmt or "table"), output)
 
 
 @cli.command()
@@ -436,10 +437,11 @@ def inspect(files, fmt, **options):
         retain inspect exports/*.csv --format json
     """
     from retain.pipeline import inspect_files
-    from retain.render import render_inspect
+    from retain.render import render
+    from retain.views import report_view
 
     report = inspect_files(_paths(files), _settings(options))
-    _emit(render_inspect(report, fmt), None)
+    _emit(render(report_view(report), fmt), None)
 
 
 def main():

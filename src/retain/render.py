@@ -1,6 +1,6 @@
 """Show a computed cohort matrix as a table, CSV, JSON or Markdown.
 
-Rendering formats numbers and never computes metrics: every figure comes in ``CohortResult``.
+Rendering formats numbers and never computes: every figure and note comes in a ``views.View``.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from tabulate import tabulate
 from retain.errors import counted
 from retain.metrics import CohortResult, Segmented
 from retain.normalize import AMOUNT_SCALE, SKIP_REASONS
+from retain.views import PARTIAL_MARK, View, matrix_view
 
 FORMATS = ("table", "csv", "json", "markdown")
-PARTIAL_MARK = "*"
 CSV_DECIMALS = {"rate": 6, "money": 2, "count": 0}
 
 
@@ -164,112 +164,29 @@ def _grid_rows(result: CohortResult) -> list[list[str]]:
     return rows
 
 
-def _title(result: CohortResult, meta: dict) -> str:
-    """``retention``, ``rolling retention``, ``retention against the previous offset``, ..."""
-    title = f"rolling {result.metric}" if result.view.get("rolling") else result.metric
-    if result.view.get("relative") == "previous":
-        title += " against the previous offset"
-    if result.view.get("brackets"):
-        title += " in brackets of offsets"
-    return title
-
-
-_WINDOWS = {"day": "24 hours", "week": "7 days", "month": "30 days", "quarter": "91 days",
-            "year": "365 days"}  # fmt: skip
-
-
-def _notes(result: CohortResult, meta: dict) -> list[str]:
-    grids = result.grids
-    by = grids.period
-    if (meta.get("cohort_definition") or {}).get("offsets") == "relative":
-        by += f" (offsets: windows of {_WINDOWS[by]} from each first activity)"
-    notes = [f"{_title(result, meta)} by {by}, as of {grids.as_of.isoformat()}"]
-    cohorts = meta.get("cohort_definition") or {}
-    if cohorts.get("signup"):
-        notes.append(f"cohorts by signup: {cohorts['signup']!r}")
-    if cohorts.get("start_where"):
-        returns = "; ".join(cohorts.get("return_where") or ["every row"])
-        notes.append(f"cohorts from the first row where {'; '.join(cohorts['start_where'])}; "
-                     f"returns: {returns}")  # fmt: skip
-    if result.partial:
-        notes.append(f"{PARTIAL_MARK} partial period: it ends after the as-of date")
-    if result.average is not None and len(result.table):
-        notes.append(f"{result.mean} avg: over the complete cells of each column")
-    if result.hidden[0]:
-        cohorts, customers = result.hidden
-        notes.append(f"{counted(cohorts, 'cohort')} ({counted(customers, 'customer')}) under "
-                     "the minimum cohort size: not shown")  # fmt: skip
-    if meta.get("refund_only_customers"):
-        who = counted(meta["refund_only_customers"], "customer")
-        notes.append(f"{who} with only refunds: no cohort")
-    if meta.get("active_periods_before_start"):
-        pairs = counted(meta["active_periods_before_start"], "active period")
-        notes.append(f"{pairs} of customers before their signup or start: not counted")
-    table = meta.get("customers_table")
-    if table:
-        notes.append(f"customers table: {table['name']} ({counted(table['rows'], 'row')}; "
-                     f"id = {table['customer']!r})")  # fmt: skip
-        if table["customers_not_listed"]:
-            who = counted(table["customers_not_listed"], "customer")
-            notes.append(f"{who} with transactions but not in the customers table "
-                         f"({counted(table['active_periods_not_listed'], 'active period')}): "
-                         "left out")  # fmt: skip
-        if table["listed_without_cohort"]:
-            who = counted(table["listed_without_cohort"], "listed customer")
-            notes.append(f"{who} with neither a signup date nor activity: no cohort")
-    if meta.get("customers_without_start"):
-        who = counted(meta["customers_without_start"], "customer")
-        notes.append(f"{who} without a start row: no cohort")
-    if meta.get("customers_before_since"):
-        who = counted(meta["customers_before_since"], "customer")
-        notes.append(f"{who} of cohorts before --since: not shown")
-    if meta.get("currency"):
-        notes.append(f"currency: {meta['currency']}")
-    files = meta.get("files", [])
-    used = {
-        ", ".join(f"{role} = {name!r}" for role, name in info["columns"].items() if name)
-        for info in files
-    }
-    notes += [f"columns: {columns}" for columns in sorted(used) if columns]
-    notes += sorted({f"layout: {f['layout']['title']}" for f in files if f.get("layout")})
-    read = [(f["name"], f.get("read_as", {})) for f in files]
-    notes += sorted({f"dates: {r['dates']}" for _, r in read if r.get("dates") not in PLAIN_DATES})
-    notes += sorted({f"customer ids: {r['ids']}" for _, r in read if r.get("ids")})
-    notes += sorted(
-        f"read as {r['encoding']}: {name}"
-        for name, r in read
-        if r.get("encoding", "utf-8") != "utf-8"
-    )
-    return notes
-
-
-PLAIN_DATES = (None, "ISO 8601", "timestamps", "empty")
 # what differs between the segments of a segmented JSON document
 SEGMENT_KEYS = ("offsets", "cohorts", "mean", "view", "hidden_cohorts", "weighted_average",
                 "simple_average")  # fmt: skip
 
 
-def to_table(result: CohortResult | Segmented, meta: dict, markdown: bool = False) -> str:
+def to_table(view: View, markdown: bool = False) -> str:
+    """The matrix (one block per segment) as an aligned or Markdown table, then the notes."""
+    result = view.content
+    blocks = _blocks(result)
+    parts = [_grid(block, markdown) for _, block in blocks]
     if isinstance(result, Segmented):
-        parts = []
-        for segment, block in result.results.items():
-            text = to_table(block, {}, markdown).split("\n\n")[0]
-            parts.append(f"{result.column} = {segment}\n\n{text}")
-        first = next(iter(result.results.values()))
-        notes = _notes(first, meta) + [
-            f"segments by {result.column!r}: a customer counts in the segment of their first "
-            "activity"
-        ]
-        prefix = "- " if markdown else ""
-        return "\n\n".join(parts) + "\n\n" + "\n".join(prefix + n for n in notes) + "\n"
+        labels = [f"{result.column} = {segment}" for segment, _ in blocks]
+        parts = [f"{label}\n\n{text}" for label, text in zip(labels, parts, strict=True)]
+    prefix = "- " if markdown else ""
+    return "\n\n".join(parts) + "\n\n" + "\n".join(prefix + n for n in view.notes) + "\n"
+
+
+def _grid(result: CohortResult, markdown: bool) -> str:
     headers = ["cohort", "customers", *map(str, _offsets(result))]
-    rows = _grid_rows(result)
     align = ["left"] + ["right"] * (len(headers) - 1)
     fmt = "pipe" if markdown else "simple"
-    text = tabulate(rows, headers, tablefmt=fmt, disable_numparse=True, colalign=align)
-    prefix = "" if not markdown else "- "
-    notes = "\n".join(prefix + n for n in _notes(result, meta))
-    return f"{text}\n\n{notes}\n"
+    return tabulate(_grid_rows(result), headers, tablefmt=fmt, disable_numparse=True,
+                    colalign=align)  # fmt: skip
 
 
 def render_inspect(report: dict, fmt: str = "table") -> str:
@@ -335,17 +252,20 @@ def render_inspect(report: dict, fmt: str = "table") -> str:
     return "".join(f"{key:<{width}}{value}".rstrip() + "\n" for key, value in rows)
 
 
-def render(result: CohortResult | Segmented, fmt: str, meta: dict | None = None) -> str:
-    """The text of ``result`` in ``fmt`` (one of ``FORMATS``).
+def render(view: View | CohortResult | Segmented, fmt: str, meta: dict | None = None) -> str:
+    """The text of ``view`` (``views.View``; a bare matrix result with its ``meta`` is made
+    into one) in ``fmt``: one of ``FORMATS`` for a matrix, table or json for a report.
 
-    ``meta`` goes into the JSON as it is (``files`` sorted by name; ``exact_duplicates`` None
-    when they were not looked for); the table's notes use ``files`` and
-    ``refund_only_customers``."""
-    meta = meta or {}
+    The view's ``meta`` goes into the JSON as it is (``files`` sorted by name;
+    ``exact_duplicates`` None when they were not looked for)."""
+    if not isinstance(view, View):
+        view = matrix_view(view, meta)
+    if isinstance(view.content, dict):
+        return render_inspect(view.content, fmt)
     if fmt == "csv":
-        return to_csv(result)
+        return to_csv(view.content)
     if fmt == "json":
-        return to_json(result, meta)
+        return to_json(view.content, view.meta)
     if fmt in ("table", "markdown"):
-        return to_table(result, meta, markdown=fmt == "markdown")
+        return to_table(view, markdown=fmt == "markdown")
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")

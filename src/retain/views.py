@@ -1,0 +1,123 @@
+"""Views: what a command shows, fully computed before it is rendered: a cohort matrix (one, or
+one per segment) or the data-quality report, with its notes and the metadata its JSON carries.
+``render.render(view, fmt)`` only formats them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from retain.errors import counted
+from retain.metrics import CohortResult, Segmented
+
+PARTIAL_MARK = "*"
+
+
+@dataclass
+class View:
+    """A matrix (``metrics.CohortResult`` or ``Segmented``: its frame, value kind, partial and
+    unobserved cells) or a report (a dict), with the notes under it and the JSON's metadata."""
+
+    content: CohortResult | Segmented | dict
+    notes: list[str] = field(default_factory=list)
+    meta: dict = field(default_factory=dict)
+
+
+def matrix_view(result: CohortResult | Segmented, meta: dict | None = None) -> View:
+    """The view of a cohort matrix: its notes say what the numbers are and what was left out."""
+    meta = meta or {}
+    if isinstance(result, Segmented):
+        first = next(iter(result.results.values()))
+        notes = _notes(first, meta) + [
+            f"segments by {result.column!r}: a customer counts in the segment of their first "
+            "activity"
+        ]
+        return View(result, notes, meta)
+    return View(result, _notes(result, meta), meta)
+
+
+def report_view(report: dict) -> View:
+    """The view of ``retain inspect``'s data-quality report."""
+    return View(report)
+
+
+def _title(result: CohortResult, meta: dict) -> str:
+    """``retention``, ``rolling retention``, ``retention against the previous offset``, ..."""
+    title = f"rolling {result.metric}" if result.view.get("rolling") else result.metric
+    if result.view.get("relative") == "previous":
+        title += " against the previous offset"
+    if result.view.get("brackets"):
+        title += " in brackets of offsets"
+    return title
+
+
+_WINDOWS = {"day": "24 hours", "week": "7 days", "month": "30 days", "quarter": "91 days",
+            "year": "365 days"}  # fmt: skip
+
+
+def _notes(result: CohortResult, meta: dict) -> list[str]:
+    grids = result.grids
+    by = grids.period
+    if (meta.get("cohort_definition") or {}).get("offsets") == "relative":
+        by += f" (offsets: windows of {_WINDOWS[by]} from each first activity)"
+    notes = [f"{_title(result, meta)} by {by}, as of {grids.as_of.isoformat()}"]
+    cohorts = meta.get("cohort_definition") or {}
+    if cohorts.get("signup"):
+        notes.append(f"cohorts by signup: {cohorts['signup']!r}")
+    if cohorts.get("start_where"):
+        returns = "; ".join(cohorts.get("return_where") or ["every row"])
+        notes.append(f"cohorts from the first row where {'; '.join(cohorts['start_where'])}; "
+                     f"returns: {returns}")  # fmt: skip
+    if result.partial:
+        notes.append(f"{PARTIAL_MARK} partial period: it ends after the as-of date")
+    if result.average is not None and len(result.table):
+        notes.append(f"{result.mean} avg: over the complete cells of each column")
+    if result.hidden[0]:
+        cohorts, customers = result.hidden
+        notes.append(f"{counted(cohorts, 'cohort')} ({counted(customers, 'customer')}) under "
+                     "the minimum cohort size: not shown")  # fmt: skip
+    if meta.get("refund_only_customers"):
+        who = counted(meta["refund_only_customers"], "customer")
+        notes.append(f"{who} with only refunds: no cohort")
+    if meta.get("active_periods_before_start"):
+        pairs = counted(meta["active_periods_before_start"], "active period")
+        notes.append(f"{pairs} of customers before their signup or start: not counted")
+    table = meta.get("customers_table")
+    if table:
+        notes.append(f"customers table: {table['name']} ({counted(table['rows'], 'row')}; "
+                     f"id = {table['customer']!r})")  # fmt: skip
+        if table["customers_not_listed"]:
+            who = counted(table["customers_not_listed"], "customer")
+            notes.append(f"{who} with transactions but not in the customers table "
+                         f"({counted(table['active_periods_not_listed'], 'active period')}): "
+                         "left out")  # fmt: skip
+        if table["listed_without_cohort"]:
+            who = counted(table["listed_without_cohort"], "listed customer")
+            notes.append(f"{who} with neither a signup date nor activity: no cohort")
+    if meta.get("customers_without_start"):
+        who = counted(meta["customers_without_start"], "customer")
+        notes.append(f"{who} without a start row: no cohort")
+    if meta.get("customers_before_since"):
+        who = counted(meta["customers_before_since"], "customer")
+        notes.append(f"{who} of cohorts before --since: not shown")
+    if meta.get("currency"):
+        notes.append(f"currency: {meta['currency']}")
+    files = meta.get("files", [])
+    used = {
+        ", ".join(f"{role} = {name!r}" for role, name in info["columns"].items() if name)
+        for info in files
+    }
+    notes += [f"columns: {columns}" for columns in sorted(used) if columns]
+    notes += sorted({f"layout: {f['layout']['title']}" for f in files if f.get("layout")})
+    read = [(f["name"], f.get("read_as", {})) for f in files]
+    notes += sorted({f"dates: {r['dates']}" for _, r in read if r.get("dates") not in PLAIN_DATES})
+    notes += sorted({f"customer ids: {r['ids']}" for _, r in read if r.get("ids")})
+    notes += sorted(
+        f"read as {r['encoding']}: {name}"
+        for name, r in read
+        if r.get("encoding", "utf-8") != "utf-8"
+    )
+    return notes
+
+
+PLAIN_DATES = (None, "ISO 8601", "timestamps", "empty")
