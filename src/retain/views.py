@@ -76,30 +76,16 @@ def _notes(result: CohortResult, meta: dict) -> list[str]:
         cohorts, customers = result.hidden
         notes.append(f"{counted(cohorts, 'cohort')} ({counted(customers, 'customer')}) under "
                      "the minimum cohort size: not shown")  # fmt: skip
-    if meta.get("refund_only_customers"):
-        who = counted(meta["refund_only_customers"], "customer")
-        notes.append(f"{who} with only refunds: no cohort")
-    if meta.get("active_periods_before_start"):
-        pairs = counted(meta["active_periods_before_start"], "active period")
-        notes.append(f"{pairs} of customers before their signup or start: not counted")
+    for key, noun, text in COUNTED:
+        if meta.get(key):
+            notes.append(f"{counted(meta[key], noun)} {text}")
     table = meta.get("customers_table")
     if table:
         notes.append(f"customers table: {table['name']} ({counted(table['rows'], 'row')}; "
                      f"id = {table['customer']!r})")  # fmt: skip
-        if table["customers_not_listed"]:
-            who = counted(table["customers_not_listed"], "customer")
-            notes.append(f"{who} with transactions but not in the customers table "
-                         f"({counted(table['active_periods_not_listed'], 'active period')}): "
-                         "left out")  # fmt: skip
-        if table["listed_without_cohort"]:
-            who = counted(table["listed_without_cohort"], "listed customer")
-            notes.append(f"{who} with neither a signup date nor activity: no cohort")
-    if meta.get("customers_without_start"):
-        who = counted(meta["customers_without_start"], "customer")
-        notes.append(f"{who} without a start row: no cohort")
-    if meta.get("customers_before_since"):
-        who = counted(meta["customers_before_since"], "customer")
-        notes.append(f"{who} of cohorts before --since: not shown")
+        for key, noun, text in LISTING:
+            if table[key]:
+                notes.append(f"{counted(table[key], noun)} {text}")
     if meta.get("currency"):
         notes.append(f"currency: {meta['currency']}")
     files = meta.get("files", [])
@@ -121,3 +107,17 @@ def _notes(result: CohortResult, meta: dict) -> list[str]:
 
 
 PLAIN_DATES = (None, "ISO 8601", "timestamps", "empty")
+# what the cohort assignment left out, as the notes count it: (meta key, noun, what)
+COUNTED = (
+    ("refund_only_customers", "customer", "with only refunds: no cohort"),
+    ("active_periods_before_start", "active period",
+     "of customers before their signup or start: not counted"),
+    ("customers_without_start", "customer", "without a start row: no cohort"),
+    ("customers_before_since", "customer", "of cohorts before --since: not shown"),
+)  # fmt: skip
+LISTING = (
+    ("customers_not_listed", "customer",
+     "with transactions but not in the customers table: left out"),
+    ("listed_without_cohort", "listed customer",
+     "with neither a signup date nor activity: no cohort"),
+)  # fmt: skip
