@@ -273,7 +273,7 @@ class Cells(Part):
 
 def build_cells(
     transactions: pd.DataFrame, period: str = "month", week_start: str = "monday",
-    times: bool = False, listed: bool | None = None,
+    times: bool = False, listed: bool | None = None, gross: bool = False,
 ) -> Cells:  # fmt: skip
     """The cells of a batch of transactions (METRICS.md, Input: ``orders`` are rows with amount
     >= 0, or every row without amounts; ``revenue`` the net sum)."""
@@ -310,6 +310,8 @@ def build_cells(
         extra["start"][known] = period_ordinals(days[known], period, week_start)
     if listed is not None:  # with a customers table: whether the cell's customer is listed
         extra["listed"] = np.full(len(transactions), int(listed), np.int64)
+    if gross and "amount" in transactions:  # the revenue of orders alone (amount >= 0)
+        extra["gross"] = np.where(sums[0] > 0, sums[1], 0)
     if times:  # the earliest and latest active times of each cell
         time = np.asarray(transactions["timestamp"], dtype="datetime64[us]").view(np.int64)
         extra["tmin"] = np.where(sums[0] > 0, time, NO_TIME)
@@ -517,7 +519,8 @@ def _reduce_cells(
     return out
 
 
-EXTRA = {"start": np.minimum, "tmin": np.minimum, "tmax": np.maximum, "listed": np.maximum}
+EXTRA = {"start": np.minimum, "tmin": np.minimum, "tmax": np.maximum, "listed": np.maximum,
+         "gross": np.add}  # fmt: skip
 
 
 NO_TIME = np.iinfo(np.int64).max  # the earliest active time of a cell without activity

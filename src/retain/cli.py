@@ -422,6 +422,52 @@ def cohort(files, metric, counts, rolling, relative, mean, max_offset, min_cohor
 
 @cli.command()
 @input_options
+@click.option("--format", "fmt", type=click.Choice(FORMATS),
+              help="Output format [table; with -o, from its extension].")  # fmt: skip
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write to this file (atomically) instead of stdout.")  # fmt: skip
+def summary(files, fmt, output, **options):
+    """Calendar-period figures of FILES: customers active, new, retained, reactivated and
+    churned; retention and churn rate; revenue and its movements (new, expansion, contraction,
+    churned, reactivation); GRR, NRR, ARPC, projected LTV and AOV (docs/METRICS.md).
+
+    \b
+    Example:
+        retain summary orders.csv
+        retain summary orders.csv --period quarter --format csv -o quarters.csv
+    """
+    from dataclasses import replace
+
+    from retain.output import format_for_path
+    from retain.pipeline import cohort_meta, read_activity, run_messages, summary_of
+    from retain.render import render
+    from retain.views import summary_view
+
+    if output and fmt is None:
+        fmt = format_for_path(output)
+        if fmt is None:
+            raise click.BadParameter(
+                f"cannot tell the format from {output!r}; pass --format", param_hint="-o"
+            )
+    settings = replace(_settings({**options, "offsets": "calendar"}), gross=True)
+    with _progress() as progress:
+        activity = read_activity(_paths(files, output), settings, progress)
+        figures = summary_of(activity, settings)
+    for message in run_messages(activity):
+        click.echo(f"retain: {message}", err=True)
+    meta = {k: v for k, v in cohort_meta(activity, _no_stats()).items()
+            if k in ("files", "layout", "currency", "rows")}  # fmt: skip
+    _emit(render(summary_view(figures, meta), fmt or "table"), output)
+
+
+def _no_stats():
+    from retain.cohorts import CohortStats
+
+    return CohortStats()
+
+
+@cli.command()
+@input_options
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table",
               show_default=True, help="Output format.")  # fmt: skip
 def inspect(files, fmt, **options):

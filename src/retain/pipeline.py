@@ -400,6 +400,41 @@ def _with_customers(inputs, pieces, readings, settings: Settings, store: CellSto
     return activity
 
 
+def summary_of(activity: Activity, settings: Settings):
+    """The calendar-period figures of METRICS.md per period, from each customer's cohort on,
+    counted partition by partition (customers never span partitions, so the sums add up)."""
+    from retain.activity import period_label, period_ordinals, period_starts
+    from retain.metrics.summary import Summary, period_figures, period_sums
+
+    day = np.datetime64(activity.as_of, "D")
+    last = int(period_ordinals(np.array([day]), settings.period, settings.week_start)[0])
+
+    def count(part: Part) -> list[tuple[object, pd.DataFrame]]:
+        cohorted, _ = assign_cohorts(activity_table([part]), bool(settings.start_where))
+        if settings.segment is None:
+            return [(None, period_sums(cohorted, last))]
+        return [(str(s), period_sums(g, last)) for s, g in cohorted.groupby("segment")]
+
+    parts: dict = {}
+    for pairs in activity.fold(count):
+        for key, sums in pairs:
+            parts.setdefault(key, []).append(sums)
+    groups = {key: pd.concat(frames).groupby(level=0).sum() for key, frames in parts.items()}
+    if not groups:
+        raise MetricError("no customer has an order by the as-of date: no period to show")
+    figures = {}
+    for key in sorted(groups, key=lambda k: (k is not None, k)):
+        table = period_figures(groups[key].astype(np.int64))
+        table["period"] = [period_label(int(p), settings.period, settings.week_start)
+                           for p in table["period"]]  # fmt: skip
+        figures[key] = table
+    ends = period_starts(np.array([last + 1]), settings.period, settings.week_start)[0]
+    partial = None
+    if day != ends - np.timedelta64(1, "D"):
+        partial = period_label(last, settings.period, settings.week_start)
+    return Summary(figures, settings.period, activity.as_of, partial, settings.segment)
+
+
 def customers_of(activity: Activity, settings: Settings) -> pd.DataFrame:
     """The customers table (``customers.customer_rows``) of every customer with a cohort,
     counted partition by partition, sorted by customer id."""

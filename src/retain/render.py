@@ -15,6 +15,7 @@ from tabulate import tabulate
 
 from retain.errors import counted
 from retain.metrics import CohortResult, Segmented
+from retain.metrics.summary import COLUMNS, KINDS, Summary
 from retain.normalize import AMOUNT_SCALE, SKIP_REASONS
 from retain.views import PARTIAL_MARK, View, matrix_view
 
@@ -262,6 +263,8 @@ def render(view: View | CohortResult | Segmented, fmt: str, meta: dict | None = 
         view = matrix_view(view, meta)
     if isinstance(view.content, dict):
         return render_inspect(view.content, fmt)
+    if isinstance(view.content, Summary):
+        return render_summary(view, fmt)
     if fmt == "csv":
         return to_csv(view.content)
     if fmt == "json":
@@ -269,3 +272,80 @@ def render(view: View | CohortResult | Segmented, fmt: str, meta: dict | None = 
     if fmt in ("table", "markdown"):
         return to_table(view, markdown=fmt == "markdown")
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+HEADLINE = (("customers", "active", "count"), ("retention rate", "retention_rate", "rate"),
+            ("churn rate", "churn_rate", "rate"), ("NRR", "nrr", "rate"), ("GRR", "grr", "rate"),
+            ("projected LTV", "ltv", "money"))  # fmt: skip
+
+
+def render_summary(view: View, fmt: str) -> str:
+    """``retain summary``: CSV with the exact header of the issue (a leading ``segment`` column
+    when segmented), JSON (the partial period flagged), or a table that opens with the headline
+    figures of the last complete period and their change against the period before."""
+    summary = view.content
+    blocks = list(summary.figures.items())
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        lead = ["segment"] * (summary.segment is not None)
+        writer.writerow([*lead, *COLUMNS])
+        for segment, table in blocks:
+            for row in table.to_dict("records"):
+                cells = [_csv_cell(row[c], KINDS[c]) for c in COLUMNS[1:]]
+                key = [] if summary.segment is None else [spreadsheet_safe(segment)]
+                writer.writerow([*key, spreadsheet_safe(row["period"]), *cells])
+        return out.getvalue()
+    if fmt == "json":
+
+        def periods(table):
+            return [{"period": r["period"], "partial": r["period"] == summary.partial,
+                     **{c: _raw(r[c], KINDS[c]) for c in COLUMNS[1:]}}
+                    for r in table.to_dict("records")]  # fmt: skip
+
+        document = {"period": summary.period, "as_of": summary.as_of.isoformat(),
+                    "partial_period": summary.partial, **view.meta}  # fmt: skip
+        if summary.segment is None:
+            document["periods"] = periods(blocks[0][1])
+        else:
+            document["segment_column"] = summary.segment
+            document["segments"] = [{"segment": s, "periods": periods(t)} for s, t in blocks]
+        return json.dumps(document, indent=2, allow_nan=False) + "\n"
+    if fmt not in ("table", "markdown"):
+        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    markdown = fmt == "markdown"
+    parts = []
+    for segment, table in blocks:
+        text = _headline(table, summary.partial) + "\n\n" + _figures(table, summary, markdown)
+        parts.append(text if segment is None else f"{summary.segment} = {segment}\n\n{text}")
+    prefix = "- " if markdown else ""
+    return "\n\n".join(parts) + "\n\n" + "\n".join(prefix + n for n in view.notes) + "\n"
+
+
+def _headline(table: pd.DataFrame, partial: str | None) -> str:
+    complete = table[table["period"] != partial]
+    if complete.empty:
+        return "no complete period yet"
+    now = complete.iloc[-1]
+    before = complete.iloc[-2] if len(complete) > 1 else None
+    lines = [f"{now['period']} (the last complete period)"]
+    for label, column, kind in HEADLINE:
+        change = ""
+        if before is not None and not _missing(now[column]) and not _missing(before[column]):
+            delta = now[column] - before[column]
+            change = (f"  ({delta * 100:+.1f} points)" if kind == "rate"
+                      else f"  ({delta:+,.0f})" if kind == "count"
+                      else f"  ({_cents(delta):+,})")  # fmt: skip
+        lines.append(f"  {label:<15}{_human(now[column], kind):>12}{change}")
+    return "\n".join(lines)
+
+
+def _figures(table: pd.DataFrame, summary: Summary, markdown: bool) -> str:
+    headers = list(COLUMNS)
+    rows = []
+    for row in table.to_dict("records"):
+        label = row["period"] + (PARTIAL_MARK if row["period"] == summary.partial else "")
+        rows.append([label, *(_human(row[c], KINDS[c]) for c in COLUMNS[1:])])
+    align = ["left"] + ["right"] * (len(headers) - 1)
+    return tabulate(rows, headers, tablefmt="pipe" if markdown else "simple",
+                    disable_numparse=True, colalign=align)  # fmt: skip

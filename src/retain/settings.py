@@ -61,6 +61,7 @@ class Settings:
     return_where: tuple[str, ...] = ()  # rows that count as activity after the start
     offsets: str = "calendar"  # "calendar" periods, or "relative" windows from a first activity
     customers: str | None = None  # a customers table: id, signup date, attributes
+    gross: bool = False  # keep the revenue of orders alone per cell (retain summary's AOV)
 
     def cell_period(self) -> str:
         """The period the engine's cells are kept by: days for windows from a first activity."""

@@ -18,7 +18,7 @@ class View:
     """A matrix (``metrics.CohortResult`` or ``Segmented``: its frame, value kind, partial and
     unobserved cells) or a report (a dict), with the notes under it and the JSON's metadata."""
 
-    content: CohortResult | Segmented | dict
+    content: object  # CohortResult | Segmented | metrics.summary.Summary | dict (a report)
     notes: list[str] = field(default_factory=list)
     meta: dict = field(default_factory=dict)
 
@@ -34,6 +34,20 @@ def matrix_view(result: CohortResult | Segmented, meta: dict | None = None) -> V
         ]
         return View(result, notes, meta)
     return View(result, _notes(result, meta), meta)
+
+
+def summary_view(summary, meta: dict | None = None) -> View:
+    """The view of ``retain summary``: its notes say the period, the as-of date and what is
+    partial; the figures are defined in METRICS.md ("Calendar-period figures")."""
+    notes = [f"figures by {summary.period}, as of {summary.as_of.isoformat()} (METRICS.md, "
+             "Calendar-period figures)"]  # fmt: skip
+    if summary.partial:
+        notes.append(f"{PARTIAL_MARK} {summary.partial} is partial: it ends after the as-of date")
+    notes.append("projected LTV = ARPC / churn rate: a projection, not an observed value")
+    if summary.segment:
+        notes.append(f"segments by {summary.segment!r}: a customer counts in the segment of "
+                     "their first activity")  # fmt: skip
+    return View(summary, notes, meta or {})
 
 
 def report_view(report: dict) -> View:

@@ -186,7 +186,7 @@ def _piece(
                 transactions = transactions.assign(start=np.datetime64("NaT", "us"))
         piece.activity = build_cells(transactions, settings.cell_period(), settings.week_start,
                                      times=settings.offsets == "relative",
-                                     listed=listed)  # fmt: skip
+                                     listed=listed, gross=settings.gross)  # fmt: skip
     return piece
 
 
@@ -425,7 +425,7 @@ def read_customers(
         table = table[keep]
         if len(table):
             cells.append(build_cells(table, settings.cell_period(), settings.week_start,
-                                     listed=True))  # fmt: skip
+                                     listed=True, gross=settings.gross))  # fmt: skip
     if unread and settings.on_bad_rows == "fail":
         raise BadRowsError(
             f"{name}: {unread:,} values of {signup!r} cannot be read as ISO dates or months; "
