@@ -91,3 +91,18 @@ def test_summary_segments_and_api(run, write):
     assert [line.split(",")[:2] for line in lines[1:]][:2] == [["app", "2024-02"],
                                                               ["app", "2024-03"]]  # fmt: skip
     assert np.all([line.count(",") == HEADER.count(",") + 1 for line in lines])
+
+
+def test_api_gives_the_command_numbers(run, write):
+    import retain
+
+    rows = "".join(f"{c},{d},{a}\n" for c, d, a in ROWS + EXTRA)
+    path = write("o.csv", "customer,date,amount\n" + rows)
+    cli = pd.read_csv(io.StringIO(run("summary", path, "--as-of", "2024-04-30",
+                                      "--format", "csv").stdout))  # fmt: skip
+    frame = pd.DataFrame(ROWS + EXTRA, columns=["customer", "date", "amount"])
+    api = retain.summary(frame, as_of="2024-04-30")
+    assert list(api.columns) == list(cli.columns)
+    pd.testing.assert_frame_equal(api.drop(columns="period"), cli.drop(columns="period"),
+                                  check_dtype=False, atol=0.005)  # fmt: skip
+    assert api.attrs["partial_period"] is None

@@ -23,6 +23,7 @@ _EXPORTS = {
     "frame_activity": "retain.pipeline",
     "cohorts_of": "retain.pipeline",
     "customers_of": "retain.pipeline",
+    "summary": "retain.pipeline",
     "View": "retain.views",
     "matrix_view": "retain.views",
     "Settings": "retain.settings",

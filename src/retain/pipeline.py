@@ -598,3 +598,33 @@ def cohort_matrix(
         hidden_cohorts=result.hidden[0],
     )
     return table
+
+
+def summary(
+    frame: pd.DataFrame,
+    customer: str | None = None,
+    date: str | None = None,
+    amount: str | None = None,
+    period: str = "month",
+    **options,
+) -> pd.DataFrame:
+    """The calendar-period figures of a transactions frame, the same numbers as ``retain
+    summary`` (METRICS.md, "Calendar-period figures"): one row per period, columns as the
+    command's CSV (a leading ``segment`` with ``segment=``), money in currency units, undefined
+    figures NaN. Every input option of the command line is a keyword, as in ``cohort_matrix``.
+    ``attrs`` holds ``period``, ``as_of`` and ``partial_period``.
+
+    Example::
+
+        >>> figures = retain.summary(orders, customer="customer_id", date="order_date")
+    """
+    settings = settings_of(customer=customer, date=date, amount=amount, period=period,
+                           gross=True, **options)  # fmt: skip
+    result = summary_of(frame_activity(frame, settings), settings)
+    tables = [t.assign(segment=s) if s is not None else t for s, t in result.figures.items()]
+    table = pd.concat(tables, ignore_index=True)
+    if result.segment is not None:
+        table = table[["segment", *[c for c in table.columns if c != "segment"]]]
+    table.attrs.update(period=period, as_of=result.as_of.isoformat(),
+                       partial_period=result.partial)  # fmt: skip
+    return table
