@@ -24,6 +24,7 @@ _EXPORTS = {
     "cohorts_of": "retain.pipeline",
     "customers_of": "retain.pipeline",
     "summary": "retain.pipeline",
+    "customers": "retain.pipeline",
     "View": "retain.views",
     "matrix_view": "retain.views",
     "Settings": "retain.settings",

@@ -460,6 +460,86 @@ def summary(files, fmt, output, **options):
     _emit(render(summary_view(figures, meta), fmt or "table"), output)
 
 
+@cli.command()
+@input_options
+@click.option(
+    "--churn-after",
+    type=click.IntRange(min=2),
+    default=3,
+    show_default=True,
+    metavar="N",
+    help="Periods without activity after which a customer is churned.",
+)
+@click.option(
+    "--cohort",
+    "cohort_label",
+    metavar="LABEL",
+    help="Only this cohort's customers counted at --offset (e.g. 2024-03).",
+)
+@click.option(
+    "--offset",
+    type=click.IntRange(min=0),
+    metavar="K",
+    help="With --cohort: the customers active at offset K (the matrix's cell).",
+)
+@click.option("--rolling", is_flag=True, help="With --cohort: active at offset K or later.")
+@click.option(
+    "--status",
+    type=click.Choice(("active", "lapsed", "churned", "reactivated")),
+    help="Only customers of this status.",
+)
+@click.option(
+    "--sort",
+    type=click.Choice(("revenue", "last", "orders")),
+    help="Largest first [by customer id].",
+)
+@click.option("--top", type=click.IntRange(min=1), metavar="N", help="The first N rows only.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    help="Output format [table; with -o, from its extension].",
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write to this file (atomically) instead of stdout.")  # fmt: skip
+def customers(files, churn_after, cohort_label, offset, rolling, status, sort, top, fmt, output,
+              **options):  # fmt: skip
+    """One row per customer of FILES: cohort, segment, first and last activity, orders, active
+    periods, revenue, refunds, days since the last activity and status; or, with --cohort and
+    --offset, exactly the customers behind one cell of the cohort matrix.
+
+    \b
+    Example:
+        retain customers orders.csv --status lapsed --sort revenue --top 20
+        retain customers orders.csv --cohort 2024-03 --offset 2
+    """
+    from dataclasses import replace
+
+    from retain.output import format_for_path
+    from retain.pipeline import customers_list, read_activity, run_messages
+    from retain.render import render
+    from retain.views import customers_view
+
+    if output and fmt is None:
+        fmt = format_for_path(output)
+        if fmt is None:
+            raise click.BadParameter(
+                f"cannot tell the format from {output!r}; pass --format", param_hint="-o"
+            )
+    if (offset is not None or rolling) and cohort_label is None:
+        raise click.BadParameter("--offset and --rolling go with --cohort", param_hint="--offset")
+    settings = replace(_settings({**options, "offsets": "calendar"}), gross=True, times=True)
+    with _progress() as progress:
+        activity = read_activity(_paths(files, output), settings, progress)
+        table = customers_list(activity, settings, churn_after=churn_after, cohort=cohort_label,
+                               offset=offset, rolling=rolling, status=status, sort=sort,
+                               top=top)  # fmt: skip
+    for message in run_messages(activity):
+        click.echo(f"retain: {message}", err=True)
+    view = customers_view(table, activity.as_of, settings.period, churn_after)
+    _emit(render(view, fmt or "table"), output)
+
+
 def _no_stats():
     from retain.cohorts import CohortStats
 

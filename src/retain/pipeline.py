@@ -20,6 +20,7 @@ from retain.cohorts import (
     WINDOW_DAYS,
     CohortStats,
     assign_cohorts,
+    customer_codes,
     since_cohorts,
     window_cohorts,
 )
@@ -436,9 +437,9 @@ def summary_of(activity: Activity, settings: Settings):
 
 
 def customers_of(activity: Activity, settings: Settings) -> pd.DataFrame:
-    """The customers table (``customers.customer_rows``) of every customer with a cohort,
+    """The customers table (``customer_table.customer_rows``) of every customer with a cohort,
     counted partition by partition, sorted by customer id."""
-    from retain.customers import customer_rows
+    from retain.customer_table import customer_rows
 
     def rows(part: Part) -> pd.DataFrame:
         cohorted, _ = assign_cohorts(activity_table([part]), bool(settings.start_where))
@@ -628,3 +629,85 @@ def summary(
     table.attrs.update(period=period, as_of=result.as_of.isoformat(),
                        partial_period=result.partial)  # fmt: skip
     return table
+
+
+SORTS = {"revenue": ("revenue", False), "last": ("last_activity", False),
+         "orders": ("orders", False)}  # fmt: skip
+
+
+def customers_list(
+    activity: Activity, settings: Settings, *, churn_after: int = 3, cohort: str | None = None,
+    offset: int | None = None, rolling: bool = False, status: str | None = None,
+    sort: str | None = None, top: int | None = None,
+) -> pd.DataFrame:  # fmt: skip
+    """One row per customer with a cohort (``customer_table.customer_status``), sorted by id, or by
+    ``sort`` (revenue, last activity or orders, largest first, then id), the first ``top``.
+    ``cohort`` and ``offset`` keep the customers counted in that cell of the cohort matrix:
+    active in the cohort's period + ``offset`` (``rolling``: in it or any later one);
+    ``status`` keeps one status."""
+    from retain.activity import period_label
+    from retain.customer_table import customer_status
+
+    def rows(part: Part) -> pd.DataFrame:
+        cohorted, _ = assign_cohorts(activity_table([part]), bool(settings.start_where))
+        if cohort is not None:
+            cohorts = cohorted["cohort"].to_numpy(np.int64)
+            labels = {period_label(int(c), settings.period, settings.week_start): int(c)
+                      for c in np.unique(cohorts)}  # fmt: skip
+            wanted = labels.get(cohort)
+            codes, count = customer_codes(cohorted["customer"])
+            offsets = cohorted["offset"].to_numpy(np.int64)
+            active = cohorted["orders"].to_numpy() > 0
+            hit = active & (cohorts == wanted)
+            hit &= (offsets >= (offset or 0)) if rolling else (offsets == (offset or 0))
+            chosen = np.zeros(count, dtype=bool)
+            chosen[codes[hit]] = True
+            cohorted = cohorted[chosen[codes]].reset_index(drop=True)
+        if cohorted.empty:
+            return pd.DataFrame()
+        return customer_status(cohorted, activity.as_of, settings.period, settings.week_start,
+                               churn_after)  # fmt: skip
+
+    tables = [t for t in activity.fold(rows) if not t.empty]
+    if not tables:
+        return pd.DataFrame(columns=["customer", "cohort"])
+    table = pd.concat(tables, ignore_index=True).sort_values("customer", ignore_index=True)
+    if status is not None:
+        table = table[table["status"] == status].reset_index(drop=True)
+    if sort is not None:
+        column, ascending = SORTS[sort]
+        table = table.sort_values([column, "customer"], ascending=[ascending, True],
+                                  kind="stable", ignore_index=True)  # fmt: skip
+    return table.head(top) if top else table
+
+
+def customers(
+    frame: pd.DataFrame,
+    customer: str | None = None,
+    date: str | None = None,
+    amount: str | None = None,
+    period: str = "month",
+    *,
+    churn_after: int = 3,
+    cohort: str | None = None,
+    offset: int | None = None,
+    rolling: bool = False,
+    status: str | None = None,
+    sort: str | None = None,
+    top: int | None = None,
+    **options,
+) -> pd.DataFrame:
+    """The customers of a transactions frame, the same rows as ``retain customers``: one per
+    customer with a cohort (``customer_table.customer_status``), or with ``cohort`` and ``offset``
+    the customers behind that cell of the cohort matrix. Input options as in
+    ``cohort_matrix``.
+
+    Example::
+
+        >>> retain.customers(orders, cohort="2024-03", offset=2)
+    """
+    settings = settings_of(customer=customer, date=date, amount=amount, period=period,
+                           gross=True, times=True, **options)  # fmt: skip
+    return customers_list(frame_activity(frame, settings), settings, churn_after=churn_after,
+                          cohort=cohort, offset=offset, rolling=rolling, status=status,
+                          sort=sort, top=top)  # fmt: skip

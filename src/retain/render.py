@@ -265,6 +265,8 @@ def render(view: View | CohortResult | Segmented, fmt: str, meta: dict | None = 
         return render_inspect(view.content, fmt)
     if isinstance(view.content, Summary):
         return render_summary(view, fmt)
+    if isinstance(view.content, pd.DataFrame):
+        return render_customers(view, fmt)
     if fmt == "csv":
         return to_csv(view.content)
     if fmt == "json":
@@ -349,3 +351,48 @@ def _figures(table: pd.DataFrame, summary: Summary, markdown: bool) -> str:
     align = ["left"] + ["right"] * (len(headers) - 1)
     return tabulate(rows, headers, tablefmt="pipe" if markdown else "simple",
                     disable_numparse=True, colalign=align)  # fmt: skip
+
+
+CUSTOMER_KINDS = {"active_periods": "count", "orders": "count", "days_since_last": "count",
+                  "revenue": "money", "refunds": "money"}  # fmt: skip
+
+
+def render_customers(view: View, fmt: str) -> str:
+    """``retain customers``: one row per customer; ids and emails are user text, so CSV cells
+    are made spreadsheet-safe; times as ISO 8601."""
+    table = view.content
+
+    def cell(row: dict, column: str, human: bool):
+        value = row[column]
+        if column in CUSTOMER_KINDS:
+            kind = CUSTOMER_KINDS[column]
+            return _human(value, kind) if human else _raw(value, kind)
+        if _missing(value):
+            return "" if human else None
+        return value.isoformat(sep=" ") if isinstance(value, pd.Timestamp) else str(value)
+
+    records = table.to_dict("records")
+    columns = list(table.columns)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        for row in records:
+            values = [cell(row, c, False) for c in columns]
+            writer.writerow(["" if v is None else spreadsheet_safe(v) if isinstance(v, str)
+                             else _csv_cell(v, CUSTOMER_KINDS[c])
+                             for c, v in zip(columns, values, strict=True)])  # fmt: skip
+        return out.getvalue()
+    if fmt == "json":
+        document = {**view.meta, "customers": [{c: cell(r, c, False) for c in columns}
+                                               for r in records]}  # fmt: skip
+        return json.dumps(document, indent=2, allow_nan=False) + "\n"
+    if fmt not in ("table", "markdown"):
+        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    markdown = fmt == "markdown"
+    rows = [[cell(r, c, True) for c in columns] for r in records]
+    align = ["right" if c in CUSTOMER_KINDS else "left" for c in columns]
+    text = tabulate(rows, columns, tablefmt="pipe" if markdown else "simple",
+                    disable_numparse=True, colalign=align) if rows else "no customers"  # fmt: skip
+    prefix = "- " if markdown else ""
+    return text + "\n\n" + "\n".join(prefix + n for n in view.notes) + "\n"

@@ -62,6 +62,7 @@ class Settings:
     offsets: str = "calendar"  # "calendar" periods, or "relative" windows from a first activity
     customers: str | None = None  # a customers table: id, signup date, attributes
     gross: bool = False  # keep the revenue of orders alone per cell (retain summary's AOV)
+    times: bool = False  # keep each cell's first and last active times (retain customers)
 
     def cell_period(self) -> str:
         """The period the engine's cells are kept by: days for windows from a first activity."""

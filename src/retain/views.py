@@ -50,6 +50,18 @@ def summary_view(summary, meta: dict | None = None) -> View:
     return View(summary, notes, meta or {})
 
 
+def customers_view(table, as_of, period: str, churn_after: int, meta: dict | None = None) -> View:
+    """The view of ``retain customers``: the table, and notes that say how status is read."""
+    notes = [
+        f"{counted(len(table), 'customer')}, as of {as_of.isoformat()}, by {period}",
+        f"status by the last active {period}: active in the as-of {period} or the one before; "
+        f"reactivated: active again after a gap; lapsed: last active "
+        f"{'2' if churn_after == 3 else f'2 to {churn_after - 1}'} {period}s before; churned: "
+        f"{churn_after} or more (--churn-after)",
+    ]
+    return View(table, notes, meta or {})
+
+
 def report_view(report: dict) -> View:
     """The view of ``retain inspect``'s data-quality report."""
     return View(report)

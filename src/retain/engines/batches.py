@@ -185,7 +185,7 @@ def _piece(
             if "start" not in transactions:
                 transactions = transactions.assign(start=np.datetime64("NaT", "us"))
         piece.activity = build_cells(transactions, settings.cell_period(), settings.week_start,
-                                     times=settings.offsets == "relative",
+                                     times=settings.offsets == "relative" or settings.times,
                                      listed=listed, gross=settings.gross)  # fmt: skip
     return piece
 
