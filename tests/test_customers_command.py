@@ -56,3 +56,10 @@ def test_customers_command_formats_and_safety(run, write):
     assert [line.split(",")[0] for line in cell.stdout.splitlines()[1:]] == ["b"]
     usage = run("customers", path, "--offset", "1")
     assert usage.exit_code == 2 and "--offset and --rolling go with --cohort" in usage.stderr
+
+
+def test_api_refuses_what_the_command_refuses():
+    with pytest.raises(retain.RetainError, match="an offset"):
+        retain.customers(FRAME, offset=3)
+    with pytest.raises(retain.RetainError, match="unknown status 'foo'"):
+        retain.customers(FRAME, status="foo")

@@ -27,7 +27,7 @@ def test_summary_by_hand(run, write):
     assert result.exit_code == 0, result.stderr
     assert result.stdout == HEADER + "\n" + (
         # January: a 10, b 20, c 1 + 1, f 10; 5 orders worth 42
-        "2024-01,4,4,0,0,0,,,42.00,0.00,42.00,0.00,0.00,0.00,0.00,,,10.50,,8.40\n"
+        "2024-01,4,4,,,,,,42.00,0.00,42.00,,,,,,,10.50,,8.40\n"  # no January movements
         # February: b (20 -> 5: contraction 15) and f (10 -> 30: expansion 20) stay, d and e
         # are new, a and c churn (12); GRR (42 - 15 - 12) / 42, NRR (42 + 20 - 27) / 42
         "2024-02,4,2,2,0,2,0.500000,0.500000,73.00,0.00,38.00,20.00,15.00,12.00,0.00,"
@@ -106,3 +106,19 @@ def test_api_gives_the_command_numbers(run, write):
     pd.testing.assert_frame_equal(api.drop(columns="period"), cli.drop(columns="period"),
                                   check_dtype=False, atol=0.005)  # fmt: skip
     assert api.attrs["partial_period"] is None
+
+
+def test_summary_without_amounts_and_drill_down_errors(run, write):
+    rows = "".join(f"{c},{d}\n" for c, d, _ in ROWS)
+    path = write("o.csv", "customer,date\n" + rows)
+    result = run("summary", path, "--as-of", "2024-04-30", "--format", "csv")
+    second = result.stdout.splitlines()[2].split(",")
+    assert second[:8] == ["2024-02", "3", "2", "1", "0", "2", "0.333333", "0.666667"]
+    assert set(second[8:]) == {""}  # no amounts: the revenue figures are unavailable, not 0
+    table = run("summary", path, "--as-of", "2024-04-30").stdout
+    assert "no amount column: the revenue figures are unavailable (empty)" in table
+    wrong = run("customers", path, "--cohort", "2024Q1", "--offset", "0")
+    assert wrong.exit_code == 1
+    assert "no cohort '2024Q1': the cohorts run from 2024-01 to 2024-02 (by month)" in wrong.stderr
+    late = run("customers", path, "--as-of", "2024-04-30", "--cohort", "2024-02", "--offset", "5")
+    assert late.exit_code == 1 and "begins after the as-of date" in late.stderr

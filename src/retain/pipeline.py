@@ -70,6 +70,11 @@ from retain.sources.layouts import LAYOUTS
 
 MAX_TOTAL = 2**62
 MAX_SEGMENTS = 500  # a segment column with more values is an id, not a segment
+# the summary's figures that need amounts
+MONEY_FIGURES = (
+    "revenue", "inactive_refunds", "new_revenue", "expansion", "contraction",
+    "churned_revenue", "reactivation_revenue", "grr", "nrr", "arpc", "ltv", "aov",
+)  # fmt: skip
 
 
 def _checked(
@@ -426,6 +431,8 @@ def summary_of(activity: Activity, settings: Settings):
     figures = {}
     for key in sorted(groups, key=lambda k: (k is not None, k)):
         table = period_figures(groups[key].astype(np.int64))
+        if not any(f["columns"].get("amount") for f in activity.files):  # no money read
+            table.loc[:, [c for c in MONEY_FIGURES if c in table]] = np.nan
         table["period"] = [period_label(int(p), settings.period, settings.week_start)
                            for p in table["period"]]  # fmt: skip
         figures[key] = table
@@ -646,7 +653,27 @@ def customers_list(
     active in the cohort's period + ``offset`` (``rolling``: in it or any later one);
     ``status`` keeps one status."""
     from retain.activity import period_label
-    from retain.customer_table import customer_status
+    from retain.customer_table import STATUSES, customer_status
+
+    if (offset is not None or rolling) and cohort is None:
+        raise MetricError("an offset (or rolling) goes with a cohort")
+    if status is not None and status not in STATUSES:
+        raise MetricError(f"unknown status {status!r}; choose one of {', '.join(STATUSES)}")
+    if sort is not None and sort not in SORTS:
+        raise MetricError(f"unknown sort {sort!r}; choose one of {', '.join(SORTS)}")
+    if cohort is not None:  # a cell of the matrix: one that exists and is observed
+        grids, _ = _grids(activity, settings)
+        if cohort not in grids.labels:
+            raise MetricError(
+                f"no cohort {cohort!r}: the cohorts run from {grids.labels[0]} to "
+                f"{grids.labels[-1]} (by {settings.period})"
+            )
+        row, k = grids.labels.index(cohort), offset or 0
+        if k >= grids.observed.shape[1] or not grids.observed[row, k]:
+            raise MetricError(
+                f"offset {k} of cohort {cohort} begins after the as-of date {activity.as_of}: "
+                "nobody can be counted there yet"
+            )
 
     def rows(part: Part) -> pd.DataFrame:
         cohorted, _ = assign_cohorts(activity_table([part]), bool(settings.start_where))

@@ -44,6 +44,9 @@ def summary_view(summary, meta: dict | None = None) -> View:
     if summary.partial:
         notes.append(f"{PARTIAL_MARK} {summary.partial} is partial: it ends after the as-of date")
     notes.append("projected LTV = ARPC / churn rate: a projection, not an observed value")
+    files = (meta or {}).get("files", [])
+    if files and not any(f["columns"].get("amount") for f in files):
+        notes.append("no amount column: the revenue figures are unavailable (empty)")
     if summary.segment:
         notes.append(f"segments by {summary.segment!r}: a customer counts in the segment of "
                      "their first activity")  # fmt: skip

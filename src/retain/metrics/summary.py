@@ -139,4 +139,9 @@ def period_figures(sums: pd.DataFrame) -> pd.DataFrame:
         figures[name] = money[name] / AMOUNT_SCALE
     figures["grr"], figures["nrr"], figures["arpc"] = grr, nrr, arpc
     figures["ltv"], figures["aov"] = ltv, aov
+    # the first period has no period before it: its movements are undefined, not 0
+    moves = ["retained", "reactivated", "churned", "expansion", "contraction", "churned_revenue",
+             "reactivation_revenue"]  # fmt: skip
+    figures[moves] = figures[moves].astype(float)
+    figures.loc[figures.index[:1], moves] = np.nan
     return figures
