@@ -205,7 +205,7 @@ def input_options(command):
     def guarded(**kwargs):
         try:
             return command(**kwargs)
-        except click.ClickException:
+        except (click.ClickException, click.exceptions.Exit):  # usage errors, exit codes
             raise
         except Exception as exc:
             from retain.errors import RetainError
@@ -538,6 +538,90 @@ def customers(files, churn_after, cohort_label, offset, rolling, status, sort, t
         click.echo(f"retain: {message}", err=True)
     view = customers_view(table, activity.as_of, settings.period, churn_after)
     _emit(render(view, fmt or "table"), output)
+
+
+def _rate(ctx, param, value):
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        rate = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a rate; write 0.3 or 30%") from None
+    return rate
+
+
+def _last_cohorts(ctx, param, value):
+    if value is None or value == "all":
+        return None
+    if value.startswith("last:") and value[5:].isdigit() and int(value[5:]) > 0:
+        return int(value[5:])
+    raise click.BadParameter(f"{value!r}: write last:N (the N latest cohorts) or all")
+
+
+@cli.command()
+@input_options
+@click.option(
+    "--min-retention",
+    callback=_rate,
+    metavar="RATE",
+    help="Fail when retention at --at is below RATE (0.3 or 30%).",
+)
+@click.option(
+    "--at",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    metavar="K",
+    help="The offset --min-retention is measured at.",
+)
+@click.option(
+    "--cohorts",
+    "last_cohorts",
+    callback=_last_cohorts,
+    metavar="last:N",
+    help="Measure retention over the N latest cohorts with a complete cell [all].",
+)
+@click.option(
+    "--min-nrr",
+    callback=_rate,
+    metavar="RATE",
+    help="Fail when the last complete period's NRR is below RATE.",
+)
+@click.option(
+    "--max-churn", callback=_rate, metavar="RATE",
+    help="Fail when the last complete period's customer churn rate is above RATE.",
+)  # fmt: skip
+def check(files, min_retention, at, last_cohorts, min_nrr, max_churn, **options):
+    """Check FILES against thresholds, for CI and cron: prints each threshold with the measured
+    value; exits 0 when all hold, 3 when any fails (an undefined value fails).
+
+    \b
+    Example:
+        retain check orders.csv --min-retention 25% --at 1 --cohorts last:3
+        retain check orders.csv --min-nrr 0.9 --max-churn 0.7
+    """
+    from retain.pipeline import check_thresholds, read_activity, run_messages
+
+    if min_retention is None and min_nrr is None and max_churn is None:
+        raise click.BadParameter("give at least one of --min-retention, --min-nrr, --max-churn")
+    settings = _settings({**options, "offsets": "calendar"})
+    activity = read_activity(_paths(files), settings)
+    checks = check_thresholds(
+        activity, settings, min_retention=min_retention, at=at, cohorts=last_cohorts,
+        min_nrr=min_nrr, max_churn=max_churn,
+    )  # fmt: skip
+    for message in run_messages(activity):
+        click.echo(f"retain: {message}", err=True)
+    for item in checks:
+        value = "undefined" if item.value is None or item.value != item.value else (
+            f"{item.value:.1%}"
+        )  # fmt: skip
+        sign = ">=" if item.minimum else "<="
+        click.echo(f"{'ok  ' if item.holds else 'FAIL'} {item.name}: {value} "
+                   f"(must be {sign} {item.bound:.1%})")  # fmt: skip
+    if not all(item.holds for item in checks):
+        click.get_current_context().exit(3)
 
 
 def _no_stats():

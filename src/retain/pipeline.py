@@ -738,3 +738,56 @@ def customers(
     return customers_list(frame_activity(frame, settings), settings, churn_after=churn_after,
                           cohort=cohort, offset=offset, rolling=rolling, status=status,
                           sort=sort, top=top)  # fmt: skip
+
+
+@dataclass
+class Threshold:
+    """One check of ``retain check``: what was measured, its value (None: undefined), the bound
+    and whether it holds."""
+
+    name: str
+    value: float | None
+    bound: float
+    minimum: bool  # the value must be at least the bound (else at most)
+
+    @property
+    def holds(self) -> bool:
+        if self.value is None or np.isnan(self.value):
+            return False  # what cannot be measured cannot pass
+        return self.value >= self.bound if self.minimum else self.value <= self.bound
+
+
+def check_thresholds(
+    activity: Activity, settings: Settings, *, min_retention: float | None = None,
+    at: int = 1, cohorts: int | None = None, min_nrr: float | None = None,
+    max_churn: float | None = None,
+) -> list[Threshold]:  # fmt: skip
+    """The thresholds of ``retain check``: retention at offset ``at`` as the weighted average of
+    the complete cells (METRICS.md, weighted average row), over the last ``cohorts`` cohorts
+    whose cell at ``at`` is complete (None: all); NRR and customer churn rate of the last
+    complete period (METRICS.md, Calendar-period figures)."""
+    checks = []
+    if min_retention is not None:
+        grids, _ = _grids(activity, settings)
+        complete = grids.observed & ~grids.partial
+        rows = np.flatnonzero(complete[:, at]) if at < complete.shape[1] else np.array([], int)
+        if cohorts is not None:
+            rows = rows[-cohorts:]
+        size = grids.sizes[rows].sum()
+        value = grids.active[rows, at].sum() / size if size else None
+        scope = f"last {cohorts} cohorts" if cohorts is not None else "all cohorts"
+        checks.append(Threshold(f"retention at offset {at} ({scope} with a complete cell, "
+                                "weighted)", value, min_retention, True))  # fmt: skip
+    if min_nrr is not None or max_churn is not None:
+        figures = summary_of(activity, replace(settings, gross=True))
+        table = figures.figures[next(iter(figures.figures))]
+        complete = table[table["period"] != figures.partial]
+        last = complete.iloc[-1] if len(complete) else None
+        label = "" if last is None else f" ({last['period']}, the last complete period)"
+        if min_nrr is not None:
+            value = None if last is None else float(last["nrr"])
+            checks.append(Threshold(f"NRR{label}", value, min_nrr, True))
+        if max_churn is not None:
+            value = None if last is None else float(last["churn_rate"])
+            checks.append(Threshold(f"churn rate{label}", value, max_churn, False))
+    return checks
