@@ -308,6 +308,7 @@ def test_all_rows_skipped_is_an_error(run, write):
         (["--mean", "median"], "Invalid value for '--mean'"),
         (["-o", "out.xlsx"], "cannot tell the format from 'out.xlsx'; pass --format"),
         (["--format", "yaml"], "Invalid value for '--format'"),
+        (["--table-style", "gird"], "Invalid value for '--table-style'"),
     ],
 )
 def test_usage_errors_exit_2(run, args, fragment):
@@ -363,6 +364,9 @@ def test_cli_choices_match_the_library():
     assert cli_module.PERIODS == activity.PERIODS
     assert cli_module.METRICS == metrics.METRICS
     assert cli_module.FORMATS == render.FORMATS
+    import tabulate
+
+    assert tuple(sorted(tabulate.tabulate_formats)) == cli_module.TABLE_STYLES
 
 
 def test_the_metric_definitions_shipped_with_the_repo_are_the_shared_ones():
@@ -380,3 +384,10 @@ def test_scheduler_and_local_engine_conflict(run):
     result = run("cohort", SMALL, "--engine", "local", "--scheduler", "tcp://127.0.0.1:1")
     assert result.exit_code == 2
     assert "--scheduler runs on a Dask cluster: drop --engine local" in result.stderr
+
+
+def test_table_style(run):
+    result = run("cohort", SMALL, "--table-style", "grid")
+    assert result.exit_code == 0 and result.stdout.startswith("+---")
+    summary = run("summary", SMALL, "--table-style", "psql")
+    assert summary.exit_code == 0 and "+---" in summary.stdout

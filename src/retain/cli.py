@@ -22,6 +22,45 @@ PERIODS = ("day", "week", "month", "quarter", "year")
 METRICS = ("retention", "churn", "revenue", "revenue-retention", "ltv", "orders", "repeat")
 MEANS = ("weighted", "simple", "none")
 FORMATS = ("table", "csv", "json", "markdown")
+TABLE_STYLES = (
+    "asciidoc",
+    "colon_grid",
+    "double_grid",
+    "double_outline",
+    "fancy_grid",
+    "fancy_outline",
+    "github",
+    "grid",
+    "heavy_grid",
+    "heavy_outline",
+    "html",
+    "jira",
+    "latex",
+    "latex_booktabs",
+    "latex_longtable",
+    "latex_raw",
+    "mediawiki",
+    "mixed_grid",
+    "mixed_outline",
+    "moinmoin",
+    "orgtbl",
+    "outline",
+    "pipe",
+    "plain",
+    "presto",
+    "pretty",
+    "psql",
+    "rounded_grid",
+    "rounded_outline",
+    "rst",
+    "simple",
+    "simple_grid",
+    "simple_outline",
+    "textile",
+    "tsv",
+    "unsafehtml",
+    "youtrack",
+)  # tabulate's formats
 DELIMITERS = {",": ",", ";": ";", "tab": "\t", "\\t": "\t", "\t": "\t", "|": "|",
               "whitespace": "whitespace"}  # fmt: skip
 
@@ -360,8 +399,15 @@ def cli():
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file (atomically) instead of stdout.")  # fmt: skip
+@click.option(
+    "--table-style",
+    type=click.Choice(TABLE_STYLES),
+    default="simple",
+    show_default=True,
+    help="Table format of the table output (tabulate's).",
+)
 def cohort(files, metric, counts, rolling, relative, mean, max_offset, min_cohort_size,
-           offsets, brackets, fmt, output, **options):  # fmt: skip
+           offsets, brackets, fmt, output, table_style, **options):  # fmt: skip
     """Cohort matrix of FILES (CSV, TSV, compressed or Parquet; - for stdin).
 
     Each customer joins the cohort of their first order's period; each cell shows the metric for
@@ -417,7 +463,9 @@ def cohort(files, metric, counts, rolling, relative, mean, max_offset, min_cohor
         result, stats = cohorts_of(activity, settings, metric, counts, **view)
     for message in run_messages(activity, stats):
         click.echo(f"retain: {message}", err=True)
-    _emit(render(matrix_view(result, cohort_meta(activity, stats)), fmt or "table"), output)
+    view = matrix_view(result, cohort_meta(activity, stats))
+    view.style = table_style
+    _emit(render(view, fmt or "table"), output)
 
 
 @cli.command()
@@ -426,7 +474,14 @@ def cohort(files, metric, counts, rolling, relative, mean, max_offset, min_cohor
               help="Output format [table; with -o, from its extension].")  # fmt: skip
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file (atomically) instead of stdout.")  # fmt: skip
-def summary(files, fmt, output, **options):
+@click.option(
+    "--table-style",
+    type=click.Choice(TABLE_STYLES),
+    default="simple",
+    show_default=True,
+    help="Table format of the table output (tabulate's).",
+)
+def summary(files, fmt, output, table_style, **options):
     """Calendar-period figures of FILES: customers active, new, retained, reactivated and
     churned; retention and churn rate; revenue and its movements (new, expansion, contraction,
     churned, reactivation); GRR, NRR, ARPC, projected LTV and AOV (docs/METRICS.md).
@@ -457,7 +512,9 @@ def summary(files, fmt, output, **options):
         click.echo(f"retain: {message}", err=True)
     meta = {k: v for k, v in cohort_meta(activity, _no_stats()).items()
             if k in ("files", "layout", "currency", "rows")}  # fmt: skip
-    _emit(render(summary_view(figures, meta), fmt or "table"), output)
+    view = summary_view(figures, meta)
+    view.style = table_style
+    _emit(render(view, fmt or "table"), output)
 
 
 @cli.command()
@@ -502,8 +559,15 @@ def summary(files, fmt, output, **options):
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file (atomically) instead of stdout.")  # fmt: skip
+@click.option(
+    "--table-style",
+    type=click.Choice(TABLE_STYLES),
+    default="simple",
+    show_default=True,
+    help="Table format of the table output (tabulate's).",
+)
 def customers(files, churn_after, cohort_label, offset, rolling, status, sort, top, fmt, output,
-              **options):  # fmt: skip
+              table_style, **options):  # fmt: skip
     """One row per customer of FILES: cohort, segment, first and last activity, orders, active
     periods, revenue, refunds, days since the last activity and status; or, with --cohort and
     --offset, exactly the customers behind one cell of the cohort matrix.
@@ -537,6 +601,7 @@ def customers(files, churn_after, cohort_label, offset, rolling, status, sort, t
     for message in run_messages(activity):
         click.echo(f"retain: {message}", err=True)
     view = customers_view(table, activity.as_of, settings.period, churn_after)
+    view.style = table_style
     _emit(render(view, fmt or "table"), output)
 
 

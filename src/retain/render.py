@@ -174,7 +174,8 @@ def to_table(view: View, markdown: bool = False) -> str:
     """The matrix (one block per segment) as an aligned or Markdown table, then the notes."""
     result = view.content
     blocks = _blocks(result)
-    parts = [_grid(block, markdown) for _, block in blocks]
+    style = "pipe" if markdown else view.style
+    parts = [_grid(block, style) for _, block in blocks]
     if isinstance(result, Segmented):
         labels = [f"{result.column} = {segment}" for segment, _ in blocks]
         parts = [f"{label}\n\n{text}" for label, text in zip(labels, parts, strict=True)]
@@ -182,10 +183,9 @@ def to_table(view: View, markdown: bool = False) -> str:
     return "\n\n".join(parts) + "\n\n" + "\n".join(prefix + n for n in view.notes) + "\n"
 
 
-def _grid(result: CohortResult, markdown: bool) -> str:
+def _grid(result: CohortResult, fmt: str) -> str:
     headers = ["cohort", "customers", *map(str, _offsets(result))]
     align = ["left"] + ["right"] * (len(headers) - 1)
-    fmt = "pipe" if markdown else "simple"
     return tabulate(_grid_rows(result), headers, tablefmt=fmt, disable_numparse=True,
                     colalign=align)  # fmt: skip
 
@@ -318,7 +318,8 @@ def render_summary(view: View, fmt: str) -> str:
     markdown = fmt == "markdown"
     parts = []
     for segment, table in blocks:
-        text = _headline(table, summary.partial) + "\n\n" + _figures(table, summary, markdown)
+        figures = _figures(table, summary, "pipe" if markdown else view.style)
+        text = _headline(table, summary.partial) + "\n\n" + figures
         parts.append(text if segment is None else f"{summary.segment} = {segment}\n\n{text}")
     prefix = "- " if markdown else ""
     return "\n\n".join(parts) + "\n\n" + "\n".join(prefix + n for n in view.notes) + "\n"
@@ -342,15 +343,14 @@ def _headline(table: pd.DataFrame, partial: str | None) -> str:
     return "\n".join(lines)
 
 
-def _figures(table: pd.DataFrame, summary: Summary, markdown: bool) -> str:
+def _figures(table: pd.DataFrame, summary: Summary, style: str) -> str:
     headers = list(COLUMNS)
     rows = []
     for row in table.to_dict("records"):
         label = row["period"] + (PARTIAL_MARK if row["period"] == summary.partial else "")
         rows.append([label, *(_human(row[c], KINDS[c]) for c in COLUMNS[1:])])
     align = ["left"] + ["right"] * (len(headers) - 1)
-    return tabulate(rows, headers, tablefmt="pipe" if markdown else "simple",
-                    disable_numparse=True, colalign=align)  # fmt: skip
+    return tabulate(rows, headers, tablefmt=style, disable_numparse=True, colalign=align)
 
 
 CUSTOMER_KINDS = {"active_periods": "count", "orders": "count", "days_since_last": "count",
@@ -392,7 +392,7 @@ def render_customers(view: View, fmt: str) -> str:
     markdown = fmt == "markdown"
     rows = [[cell(r, c, True) for c in columns] for r in records]
     align = ["right" if c in CUSTOMER_KINDS else "left" for c in columns]
-    text = tabulate(rows, columns, tablefmt="pipe" if markdown else "simple",
+    text = tabulate(rows, columns, tablefmt="pipe" if markdown else view.style,
                     disable_numparse=True, colalign=align) if rows else "no customers"  # fmt: skip
     prefix = "- " if markdown else ""
     return text + "\n\n" + "\n".join(prefix + n for n in view.notes) + "\n"

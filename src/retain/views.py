@@ -21,6 +21,7 @@ class View:
     content: object  # CohortResult | Segmented | metrics.summary.Summary | dict (a report)
     notes: list[str] = field(default_factory=list)
     meta: dict = field(default_factory=dict)
+    style: str = "simple"  # tabulate's table format for the table output (--table-style)
 
 
 def matrix_view(result: CohortResult | Segmented, meta: dict | None = None) -> View:
