@@ -320,6 +320,42 @@ def _progress():
         yield update
 
 
+def output_options(command):
+    """The options that say how to show a result: shared by cohort, summary and customers."""
+    options = [
+        click.option("--format", "fmt", type=click.Choice(FORMATS),
+                     help="Output format [table; with -o, from its extension]."),
+        click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+                     help="Write to this file (atomically) instead of stdout."),
+        click.option("--table-style", type=click.Choice(TABLE_STYLES), default="simple",
+                     show_default=True, help="Table format of the table output (tabulate's)."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _output_format(fmt: str | None, output: str | None) -> str | None:
+    """The format asked for, or the one of -o's extension; checked before any input is read."""
+    from retain.output import format_for_path
+
+    if output and fmt is None:
+        fmt = format_for_path(output)
+        if fmt is None:
+            raise click.BadParameter(
+                f"cannot tell the format from {output!r}; pass --format", param_hint="-o"
+            )
+    return fmt
+
+
+def _show(view, fmt: str | None, table_style: str, output: str | None) -> None:
+    """Render a view (``views.View``) in its format and style, to stdout or -o atomically."""
+    from retain.render import render
+
+    view.style = table_style
+    _emit(render(view, fmt or "table"), output)
+
+
 def _emit(text: str, output: str | None) -> None:
     from retain.output import write_atomic
 
@@ -391,21 +427,7 @@ def cli():
     metavar="0,1-7,8-30",
     help="Group offsets into brackets: retained when active in any offset of one.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    help="Output format [table; with -o, from its extension].",
-)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
-              help="Write to this file (atomically) instead of stdout.")  # fmt: skip
-@click.option(
-    "--table-style",
-    type=click.Choice(TABLE_STYLES),
-    default="simple",
-    show_default=True,
-    help="Table format of the table output (tabulate's).",
-)
+@output_options
 def cohort(files, metric, counts, rolling, relative, mean, max_offset, min_cohort_size,
            offsets, brackets, fmt, output, table_style, **options):  # fmt: skip
     """Cohort matrix of FILES (CSV, TSV, compressed or Parquet; - for stdin).
@@ -418,17 +440,10 @@ def cohort(files, metric, counts, rolling, relative, mean, max_offset, min_cohor
         retain cohort orders.csv
         retain cohort orders.csv --period week --metric revenue -o weekly.csv
     """
-    from retain.output import format_for_path
     from retain.pipeline import cohort_meta, cohorts_of, read_activity, run_messages
-    from retain.render import render
     from retain.views import matrix_view
 
-    if output and fmt is None:
-        fmt = format_for_path(output)
-        if fmt is None:
-            raise click.BadParameter(
-                f"cannot tell the format from {output!r}; pass --format", param_hint="-o"
-            )
+    fmt = _output_format(fmt, output)
     if counts and metric not in ("retention", "churn", "repeat"):
         raise click.BadParameter("--counts goes with --metric retention, churn or repeat",
                                  param_hint="--counts")  # fmt: skip
@@ -463,24 +478,12 @@ def cohort(files, metric, counts, rolling, relative, mean, max_offset, min_cohor
         result, stats = cohorts_of(activity, settings, metric, counts, **view)
     for message in run_messages(activity, stats):
         click.echo(f"retain: {message}", err=True)
-    view = matrix_view(result, cohort_meta(activity, stats))
-    view.style = table_style
-    _emit(render(view, fmt or "table"), output)
+    _show(matrix_view(result, cohort_meta(activity, stats)), fmt, table_style, output)
 
 
 @cli.command()
 @input_options
-@click.option("--format", "fmt", type=click.Choice(FORMATS),
-              help="Output format [table; with -o, from its extension].")  # fmt: skip
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
-              help="Write to this file (atomically) instead of stdout.")  # fmt: skip
-@click.option(
-    "--table-style",
-    type=click.Choice(TABLE_STYLES),
-    default="simple",
-    show_default=True,
-    help="Table format of the table output (tabulate's).",
-)
+@output_options
 def summary(files, fmt, output, table_style, **options):
     """Calendar-period figures of FILES: customers active, new, retained, reactivated and
     churned; retention and churn rate; revenue and its movements (new, expansion, contraction,
@@ -493,17 +496,10 @@ def summary(files, fmt, output, table_style, **options):
     """
     from dataclasses import replace
 
-    from retain.output import format_for_path
     from retain.pipeline import cohort_meta, read_activity, run_messages, summary_of
-    from retain.render import render
     from retain.views import summary_view
 
-    if output and fmt is None:
-        fmt = format_for_path(output)
-        if fmt is None:
-            raise click.BadParameter(
-                f"cannot tell the format from {output!r}; pass --format", param_hint="-o"
-            )
+    fmt = _output_format(fmt, output)
     settings = replace(_settings({**options, "offsets": "calendar"}), gross=True)
     with _progress() as progress:
         activity = read_activity(_paths(files, output), settings, progress)
@@ -512,9 +508,7 @@ def summary(files, fmt, output, table_style, **options):
         click.echo(f"retain: {message}", err=True)
     meta = {k: v for k, v in cohort_meta(activity, _no_stats()).items()
             if k in ("files", "layout", "currency", "rows")}  # fmt: skip
-    view = summary_view(figures, meta)
-    view.style = table_style
-    _emit(render(view, fmt or "table"), output)
+    _show(summary_view(figures, meta), fmt, table_style, output)
 
 
 @cli.command()
@@ -551,21 +545,7 @@ def summary(files, fmt, output, table_style, **options):
     help="Largest first [by customer id].",
 )
 @click.option("--top", type=click.IntRange(min=1), metavar="N", help="The first N rows only.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    help="Output format [table; with -o, from its extension].",
-)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
-              help="Write to this file (atomically) instead of stdout.")  # fmt: skip
-@click.option(
-    "--table-style",
-    type=click.Choice(TABLE_STYLES),
-    default="simple",
-    show_default=True,
-    help="Table format of the table output (tabulate's).",
-)
+@output_options
 def customers(files, churn_after, cohort_label, offset, rolling, status, sort, top, fmt, output,
               table_style, **options):  # fmt: skip
     """One row per customer of FILES: cohort, segment, first and last activity, orders, active
@@ -579,17 +559,10 @@ def customers(files, churn_after, cohort_label, offset, rolling, status, sort, t
     """
     from dataclasses import replace
 
-    from retain.output import format_for_path
     from retain.pipeline import customers_list, read_activity, run_messages
-    from retain.render import render
     from retain.views import customers_view
 
-    if output and fmt is None:
-        fmt = format_for_path(output)
-        if fmt is None:
-            raise click.BadParameter(
-                f"cannot tell the format from {output!r}; pass --format", param_hint="-o"
-            )
+    fmt = _output_format(fmt, output)
     if (offset is not None or rolling) and cohort_label is None:
         raise click.BadParameter("--offset and --rolling go with --cohort", param_hint="--offset")
     settings = replace(_settings({**options, "offsets": "calendar"}), gross=True, times=True)
@@ -601,8 +574,7 @@ def customers(files, churn_after, cohort_label, offset, rolling, status, sort, t
     for message in run_messages(activity):
         click.echo(f"retain: {message}", err=True)
     view = customers_view(table, activity.as_of, settings.period, churn_after)
-    view.style = table_style
-    _emit(render(view, fmt or "table"), output)
+    _show(view, fmt, table_style, output)
 
 
 def _rate(ctx, param, value):
