@@ -496,7 +496,7 @@ def summary(files, fmt, output, table_style, **options):
     """
     from dataclasses import replace
 
-    from retain.pipeline import cohort_meta, read_activity, run_messages, summary_of
+    from retain.pipeline import input_meta, read_activity, run_messages, summary_of
     from retain.views import summary_view
 
     fmt = _output_format(fmt, output)
@@ -506,9 +506,7 @@ def summary(files, fmt, output, table_style, **options):
         figures = summary_of(activity, settings)
     for message in run_messages(activity):
         click.echo(f"retain: {message}", err=True)
-    meta = {k: v for k, v in cohort_meta(activity, _no_stats()).items()
-            if k in ("files", "layout", "currency", "rows")}  # fmt: skip
-    _show(summary_view(figures, meta), fmt, table_style, output)
+    _show(summary_view(figures, input_meta(activity)), fmt, table_style, output)
 
 
 @cli.command()
@@ -659,12 +657,6 @@ def check(files, min_retention, at, last_cohorts, min_nrr, max_churn, **options)
                    f"(must be {sign} {item.bound:.1%})")  # fmt: skip
     if not all(item.holds for item in checks):
         click.get_current_context().exit(3)
-
-
-def _no_stats():
-    from retain.cohorts import CohortStats
-
-    return CohortStats()
 
 
 @cli.command()

@@ -297,9 +297,23 @@ def run_messages(activity: Activity, stats: CohortStats | None = None) -> list[s
     return messages
 
 
+def input_meta(activity: Activity) -> dict:
+    """What any result's JSON and notes carry of the inputs: files, layout, currency, rows."""
+    layouts = sorted({f["layout"]["name"] for f in activity.files if f.get("layout")})
+    return {
+        "files": activity.files,
+        "layout": ", ".join(layouts) or None,
+        "currency": activity.currency,
+        "rows": {
+            "read": activity.counts.read,
+            "used": activity.counts.used,
+            "skipped": dict(sorted(activity.counts.skipped.items())),
+        },
+    }
+
+
 def cohort_meta(activity: Activity, stats: CohortStats) -> dict:
     """What a cohort matrix's JSON and notes carry beside the numbers."""
-    layouts = sorted({f["layout"]["name"] for f in activity.files if f.get("layout")})
     settings = activity.settings
     return {
         "cohort_definition": {
@@ -309,14 +323,7 @@ def cohort_meta(activity: Activity, stats: CohortStats) -> dict:
             "start_where": list(settings.start_where) or None,
             "return_where": list(settings.return_where) or None,
         },  # fmt: skip
-        "files": activity.files,
-        "layout": ", ".join(layouts) or None,
-        "currency": activity.currency,
-        "rows": {
-            "read": activity.counts.read,
-            "used": activity.counts.used,
-            "skipped": dict(sorted(activity.counts.skipped.items())),
-        },
+        **input_meta(activity),
         "refund_only_customers": stats.refund_only_customers,
         "refunds_before_first_order": stats.pre_cohort_periods,
         "customers_before_since": stats.before_since,
@@ -416,7 +423,7 @@ def summary_of(activity: Activity, settings: Settings):
     last = int(period_ordinals(np.array([day]), settings.period, settings.week_start)[0])
 
     def count(part: Part) -> list[tuple[object, pd.DataFrame]]:
-        cohorted, _ = assign_cohorts(activity_table([part]), bool(settings.start_where))
+        cohorted, _ = _cohorted(part, settings)
         if settings.segment is None:
             return [(None, period_sums(cohorted, last))]
         return [(str(s), period_sums(g, last)) for s, g in cohorted.groupby("segment")]
@@ -449,7 +456,7 @@ def customers_of(activity: Activity, settings: Settings) -> pd.DataFrame:
     from retain.customer_table import customer_rows
 
     def rows(part: Part) -> pd.DataFrame:
-        cohorted, _ = assign_cohorts(activity_table([part]), bool(settings.start_where))
+        cohorted, _ = _cohorted(part, settings)
         return customer_rows(cohorted, settings.period, settings.week_start)
 
     table = pd.concat(activity.fold(rows), ignore_index=True)
@@ -501,6 +508,17 @@ def _grids(activity: Activity, settings: Settings) -> tuple[CohortGrids, CohortS
     return grids_of(sums, activity.as_of, settings.period, settings.week_start), stats
 
 
+def _cohorted(
+    part: Part, settings: Settings, windows: bool = False
+) -> tuple[pd.DataFrame, CohortStats]:
+    """One merged partition's cells with their cohort and offset: calendar periods (first
+    activity, signup or start events), or with ``windows`` windows from each first activity."""
+    table = activity_table([part])
+    if windows:
+        return window_cohorts(table, settings.period, settings.week_start)
+    return assign_cohorts(table, bool(settings.start_where))
+
+
 def _sums(
     activity: Activity, settings: Settings, brackets=None, marks=()
 ) -> tuple[pd.DataFrame, CohortStats]:
@@ -508,11 +526,7 @@ def _sums(
     lives in one), so that the whole activity table is never held at once."""
 
     def count(part: Part) -> tuple[pd.DataFrame, CohortStats]:
-        table = activity_table([part])
-        if settings.offsets == "relative":
-            cohorted, stats = window_cohorts(table, settings.period, settings.week_start)
-        else:
-            cohorted, stats = assign_cohorts(table, bool(settings.start_where))
+        cohorted, stats = _cohorted(part, settings, settings.offsets == "relative")
         if settings.since is not None:
             cohorted, stats = since_cohorts(
                 cohorted, stats, settings.since, settings.period, settings.week_start
@@ -676,7 +690,7 @@ def customers_list(
             )
 
     def rows(part: Part) -> pd.DataFrame:
-        cohorted, _ = assign_cohorts(activity_table([part]), bool(settings.start_where))
+        cohorted, _ = _cohorted(part, settings)
         if cohort is not None:
             cohorts = cohorted["cohort"].to_numpy(np.int64)
             labels = {period_label(int(c), settings.period, settings.week_start): int(c)
