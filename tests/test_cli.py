@@ -306,7 +306,7 @@ def test_all_rows_skipped_is_an_error(run, write):
             "--relative previous goes with --metric retention or revenue-retention, without --counts",
         ),
         (["--mean", "median"], "Invalid value for '--mean'"),
-        (["-o", "out.xlsx"], "cannot tell the format from 'out.xlsx'; pass --format"),
+        (["-o", "out.ods"], "cannot tell the format from 'out.ods'; pass --format"),
         (["--format", "yaml"], "Invalid value for '--format'"),
         (["--table-style", "gird"], "Invalid value for '--table-style'"),
     ],

@@ -208,7 +208,8 @@ def test_every_cohort_option_is_an_api_keyword():
     from retain.settings import DATE_OPTIONS, OPTIONS
 
     keywords = set(inspect.signature(retain.cohort_matrix).parameters) | OPTIONS | set(DATE_OPTIONS)
-    cli_only = {"files", "fmt", "output", "debug", "table_style"}  # how text is shown
+    # how text is shown, and where the command line takes its defaults from
+    cli_only = {"files", "fmt", "output", "debug", "table_style", "color", "config"}
     missing = {p.name for p in cohort.params} - cli_only - keywords
     assert not missing
 

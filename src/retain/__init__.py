@@ -40,6 +40,7 @@ _EXPORTS = {
     "cohort_table": "retain.metrics",
     "CohortResult": "retain.metrics",
     "render": "retain.render",
+    "style": "retain.render.notebook",
     "RetainError": "retain.errors",
 }
 __all__ = sorted(_EXPORTS)

@@ -16,12 +16,12 @@ import traceback
 
 import click
 
+from retain.output import BINARY, FORMATS
 from retain.sources.layouts import NAMES as LAYOUTS
 
 PERIODS = ("day", "week", "month", "quarter", "year")
 METRICS = ("retention", "churn", "revenue", "revenue-retention", "ltv", "orders", "repeat")
 MEANS = ("weighted", "simple", "none")
-FORMATS = ("table", "csv", "json", "markdown")
 TABLE_STYLES = (
     "asciidoc",
     "colon_grid",
@@ -155,10 +155,61 @@ def _fail(message: str, debug: bool, code: int = 1):
     sys.exit(code)
 
 
+def _flags(command: click.Command) -> dict[str, str]:
+    """An option's name on the command line (``table-style``) -> its parameter (``table_style``)."""
+    return {
+        flag[2:]: param.name
+        for param in command.params
+        if isinstance(param, click.Option)
+        for flag in param.opts
+        if flag.startswith("--")
+    }
+
+
+def _config(ctx, param, path):
+    """--config FILE (or RETAIN_CONFIG): the file's values become the command's defaults, so
+    that environment variables and flags override them (click: flag > envvar > default_map)."""
+    if path is None:
+        return None
+    from retain.settings import read_config
+
+    try:
+        table = read_config(path)
+    except OSError as exc:
+        raise click.BadParameter(f"{path}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    known = {name for command in cli.commands.values() for name in _flags(command)}
+    mine = _flags(ctx.command)
+    defaults = {}
+    for key, value in table.items():
+        if isinstance(value, dict):  # a command's own table
+            if key not in cli.commands:
+                raise click.BadParameter(f"{path}: [{key}] is not a command of retain")
+            flags = _flags(cli.commands[key])
+            for name in value:
+                if name.replace("_", "-") not in flags:
+                    raise click.BadParameter(f"{path}: [{key}] has no option {name!r}")
+            if key == ctx.info_name:
+                defaults.update({mine[n.replace("_", "-")]: v for n, v in value.items()})
+            continue
+        name = key.replace("_", "-")
+        if name not in known or name == "config":
+            raise click.BadParameter(f"{path}: {key!r} is not an option of any retain command")
+        if name in mine:
+            defaults.setdefault(mine[name], value)
+    ctx.default_map = {**(ctx.default_map or {}), **defaults}
+    return path
+
+
 def input_options(command):
     """The options that say how to read the files: shared by every command."""
     options = [
         click.argument("files", nargs=-1, required=True),
+        click.option("--config", metavar="FILE", is_eager=True, expose_value=False,
+                     callback=_config,
+                     help="TOML file of option defaults (flags > RETAIN_* variables > config "
+                          "> defaults)."),
         click.option("--customer", metavar="COL", help="Column with the customer id [detected]."),
         click.option("--date", metavar="COL", help="Column with the order date [detected]."),
         click.option("--amount", metavar="COL",
@@ -329,6 +380,10 @@ def output_options(command):
                      help="Write to this file (atomically) instead of stdout."),
         click.option("--table-style", type=click.Choice(TABLE_STYLES), default="simple",
                      show_default=True, help="Table format of the table output (tabulate's)."),
+        click.option("--color", type=click.Choice(("auto", "always", "never")), default="auto",
+                     show_default=True,
+                     help="Heatmap colours in the table: auto is on a terminal without "
+                          "NO_COLOR set."),
     ]  # fmt: skip
     for option in reversed(options):
         command = option(command)
@@ -345,24 +400,45 @@ def _output_format(fmt: str | None, output: str | None) -> str | None:
             raise click.BadParameter(
                 f"cannot tell the format from {output!r}; pass --format", param_hint="-o"
             )
+    if fmt in BINARY and not output and sys.stdout.isatty():
+        raise click.BadParameter(f"{fmt} is binary: write it to a file with -o FILE.{fmt}",
+                                 param_hint="--format")  # fmt: skip
     return fmt
 
 
-def _show(view, fmt: str | None, table_style: str, output: str | None) -> None:
+def _colors(color: str, fmt: str | None, output: str | None) -> str | None:
+    """Heatmap colours for the table output: "truecolor", "256" or None. auto colours a
+    terminal's stdout unless NO_COLOR is set (no-color.org) or TERM is dumb; always colours
+    regardless. 24-bit colour where COLORTERM says so, else xterm's 256."""
+    if color == "never" or (fmt or "table") != "table":
+        return None
+    if color == "auto" and (
+        output or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb"
+        or not sys.stdout.isatty()
+    ):  # fmt: skip
+        return None
+    return "truecolor" if os.environ.get("COLORTERM") in ("truecolor", "24bit") else "256"
+
+
+def _show(view, fmt: str | None, table_style: str, color: str, output: str | None) -> None:
     """Render a view (``views.View``) in its format and style, to stdout or -o atomically."""
     from retain.render import render
 
     view.style = table_style
-    _emit(render(view, fmt or "table"), output)
+    view.color = _colors(color, fmt, output)
+    _emit(render(view, fmt or "table"), output, colored=view.color is not None)
 
 
-def _emit(text: str, output: str | None) -> None:
+def _emit(text: str | bytes, output: str | None, colored: bool = False) -> None:
     from retain.output import write_atomic
 
     if output:
         write_atomic(output, text)
+    elif isinstance(text, bytes):
+        sys.stdout.buffer.write(text)
+        sys.stdout.buffer.flush()
     else:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, color=colored or None)  # click strips colours off a pipe
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -429,7 +505,7 @@ def cli():
 )
 @output_options
 def cohort(files, metric, counts, rolling, relative, mean, max_offset, min_cohort_size,
-           offsets, brackets, fmt, output, table_style, **options):  # fmt: skip
+           offsets, brackets, fmt, output, table_style, color, **options):  # fmt: skip
     """Cohort matrix of FILES (CSV, TSV, compressed or Parquet; - for stdin).
 
     Each customer joins the cohort of their first order's period; each cell shows the metric for
@@ -478,13 +554,13 @@ def cohort(files, metric, counts, rolling, relative, mean, max_offset, min_cohor
         result, stats = cohorts_of(activity, settings, metric, counts, **view)
     for message in run_messages(activity, stats):
         click.echo(f"retain: {message}", err=True)
-    _show(matrix_view(result, cohort_meta(activity, stats)), fmt, table_style, output)
+    _show(matrix_view(result, cohort_meta(activity, stats)), fmt, table_style, color, output)
 
 
 @cli.command()
 @input_options
 @output_options
-def summary(files, fmt, output, table_style, **options):
+def summary(files, fmt, output, table_style, color, **options):
     """Calendar-period figures of FILES: customers active, new, retained, reactivated and
     churned; retention and churn rate; revenue and its movements (new, expansion, contraction,
     churned, reactivation); GRR, NRR, ARPC, projected LTV and AOV (docs/METRICS.md).
@@ -506,7 +582,7 @@ def summary(files, fmt, output, table_style, **options):
         figures = summary_of(activity, settings)
     for message in run_messages(activity):
         click.echo(f"retain: {message}", err=True)
-    _show(summary_view(figures, input_meta(activity)), fmt, table_style, output)
+    _show(summary_view(figures, input_meta(activity)), fmt, table_style, color, output)
 
 
 @cli.command()
@@ -545,7 +621,7 @@ def summary(files, fmt, output, table_style, **options):
 @click.option("--top", type=click.IntRange(min=1), metavar="N", help="The first N rows only.")
 @output_options
 def customers(files, churn_after, cohort_label, offset, rolling, status, sort, top, fmt, output,
-              table_style, **options):  # fmt: skip
+              table_style, color, **options):  # fmt: skip
     """One row per customer of FILES: cohort, segment, first and last activity, orders, active
     periods, revenue, refunds, days since the last activity and status; or, with --cohort and
     --offset, exactly the customers behind one cell of the cohort matrix.
@@ -572,7 +648,7 @@ def customers(files, churn_after, cohort_label, offset, rolling, status, sort, t
     for message in run_messages(activity):
         click.echo(f"retain: {message}", err=True)
     view = customers_view(table, activity.as_of, settings.period, churn_after)
-    _show(view, fmt, table_style, output)
+    _show(view, fmt, table_style, color, output)
 
 
 def _rate(ctx, param, value):
@@ -681,6 +757,19 @@ def inspect(files, fmt, **options):
 
     report = inspect_files(_paths(files), _settings(options))
     _emit(render(report_view(report), fmt), None)
+
+
+def _environment() -> None:
+    """Every option reads RETAIN_<OPTION> from the environment (--table-style:
+    RETAIN_TABLE_STYLE), between the flag and the config file in precedence."""
+    for command in cli.commands.values():
+        for param in command.params:
+            if isinstance(param, click.Option) and param.envvar is None:
+                flag = max((f for f in param.opts if f.startswith("--")), key=len)
+                param.envvar = "RETAIN_" + flag[2:].upper().replace("-", "_")
+
+
+_environment()
 
 
 def main():

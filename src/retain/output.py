@@ -7,8 +7,11 @@ import socket
 import stat
 import tempfile
 
+FORMATS = ("table", "csv", "json", "markdown", "xlsx", "parquet")
+BINARY = ("xlsx", "parquet")  # written as bytes, to a file or a pipe
 EXTENSIONS = {".csv": "csv", ".json": "json", ".md": "markdown", ".markdown": "markdown",
-              ".txt": "table"}  # fmt: skip
+              ".txt": "table", ".xlsx": "xlsx", ".parquet": "parquet",
+              ".pq": "parquet"}  # fmt: skip
 
 
 def format_for_path(path: str) -> str | None:
@@ -37,20 +40,21 @@ def _write_special(path: str, data: bytes) -> None:
             out.write(data)
 
 
-def write_atomic(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename, so
-    that readers see the old file or the whole new one, never half of it.
+def write_atomic(path: str, text: str | bytes) -> None:
+    """Write ``text`` (or bytes) to ``path`` through a temporary file in the same folder and a
+    rename, so that readers see the old file or the whole new one, never half of it.
 
     A symlink is followed: the temporary file goes beside its target, which it replaces, and the
     link stays a link. A FIFO, a device or a socket is written into directly."""
+    data = text.encode("utf-8") if isinstance(text, str) else text
     target = os.path.realpath(path)
     if os.path.exists(target) and not os.path.isfile(target):
-        _write_special(target, text.encode("utf-8"))
+        _write_special(target, data)
         return
     handle, temp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".retain-", suffix=".tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
         os.chmod(temp, _mode_for(target))
         os.replace(temp, target)
     except BaseException:  # KeyboardInterrupt and SIGTERM (cli.main) too

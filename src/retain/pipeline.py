@@ -572,7 +572,8 @@ def cohort_matrix(
     ``case_sensitive_ids``, ``dedupe``, ``decimal``, ``chunksize``, ``memory_limit`` (bytes,
     or text such as ``"512MiB"``), ``threads``.
 
-    Returns a frame indexed by cohort label with a ``customers`` column and one column per period
+    Returns a frame (a DataFrame that Jupyter shows as the heatmap; ``retain.style(m)`` gives
+    its Styler) indexed by cohort label with a ``customers`` column and one column per period
     offset (NaN where unobserved or undefined). ``attrs`` holds ``metric``, ``period``,
     ``as_of``, ``currency``, ``partial`` (cohort -> offset of its partial cell), ``mean`` and
     ``average`` (the average row), ``hidden_cohorts`` (under ``min_cohort_size``).
@@ -582,6 +583,8 @@ def cohort_matrix(
         >>> m = retain.cohort_matrix(orders, customer="customer_id", date="order_date")
         >>> m = retain.cohort_matrix(payments, where=["Status!=Failed"], metric="revenue")
     """
+    from retain.render.notebook import cohort_frame
+
     settings = settings_of(customer=customer, date=date, amount=amount, period=period, **options)
     activity = frame_activity(frame, settings)
     view = {"rolling": rolling, "relative": relative, "mean": mean, "max_offset": max_offset,
@@ -602,7 +605,7 @@ def cohort_matrix(
             hidden_cohorts={s: r.hidden[0] for s, r in results.items()},
             **first.view, offsets=settings.offsets,
         )  # fmt: skip
-        return table
+        return cohort_frame(table, result)
     table = result.table
     table.attrs.update(
         metric=metric,
@@ -619,7 +622,7 @@ def cohort_matrix(
         ),
         hidden_cohorts=result.hidden[0],
     )
-    return table
+    return cohort_frame(table, result)
 
 
 def summary(

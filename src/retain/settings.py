@@ -188,3 +188,16 @@ def settings_of(**options) -> Settings:
         elif options.get(name) is not None:
             options[name] = tuple(options[name])
     return Settings(dates=dates, **options)
+
+
+def read_config(path: str) -> dict:
+    """A config file (TOML): top-level keys are defaults for every command that has the option,
+    ``[cohort]``-style tables for one command; option names as on the command line, without
+    the dashes (``table-style`` or ``table_style``). Checked against the commands by the CLI."""
+    import tomllib
+
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML: {exc}") from None

@@ -22,6 +22,7 @@ class View:
     notes: list[str] = field(default_factory=list)
     meta: dict = field(default_factory=dict)
     style: str = "simple"  # tabulate's table format for the table output (--table-style)
+    color: str | None = None  # heatmap cells in the table output: "truecolor", "256" or None
 
 
 def matrix_view(result: CohortResult | Segmented, meta: dict | None = None) -> View:

@@ -274,6 +274,11 @@ class CohortResult:
     # every partial column of each cohort (relative windows may have two)
     partial_cells: dict[str, list[int]] = field(default_factory=dict)
 
+    def _repr_html_(self) -> str | None:  # Jupyter shows the heatmap (render.notebook)
+        from retain.render.notebook import html
+
+        return html(self)
+
 
 @dataclass
 class Segmented:
@@ -282,6 +287,11 @@ class Segmented:
 
     column: str
     results: dict[str, CohortResult]
+
+    def _repr_html_(self) -> str | None:
+        from retain.render.notebook import html
+
+        return html(self)
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:

@@ -17,9 +17,10 @@ from retain.errors import counted
 from retain.metrics import CohortResult, Segmented
 from retain.metrics.summary import COLUMNS, KINDS, Summary
 from retain.normalize import AMOUNT_SCALE, SKIP_REASONS
+from retain.output import BINARY, FORMATS
+from retain.render import colors
 from retain.views import PARTIAL_MARK, View, matrix_view
 
-FORMATS = ("table", "csv", "json", "markdown")
 CSV_DECIMALS = {"rate": 6, "money": 2, "count": 0}
 
 
@@ -150,18 +151,29 @@ def to_json(result: CohortResult | Segmented, meta: dict) -> str:
     return json.dumps(document, indent=2, allow_nan=False) + "\n"
 
 
-def _grid_rows(result: CohortResult) -> list[list[str]]:
+def _grid_rows(result: CohortResult, color: str | None = None) -> list[list[str]]:
+    """The table's rows; with ``color`` ("truecolor" or "256"), each shown cell on the heatmap
+    colour of its value (``colors``), unobserved cells left plain."""
     offsets = _offsets(result)
+    low, high = colors.value_range([result])
+
+    def paint(values, texts):
+        if color is None:
+            return texts
+        return [text if text == "" else colors.ansi(text, colors.colour(value, low, high),
+                                                     color == "truecolor")
+                for value, text in zip(values, texts, strict=True)]  # fmt: skip
+
     rows = []
     for label, row in result.table.iterrows():
         cells = [_human(row[k], result.kind) for k in offsets]
         for k in result.partial_cells.get(label, []):
             cells[k] += PARTIAL_MARK
-        rows.append([label, f"{int(row['customers']):,}", *cells])
+        rows.append([label, f"{int(row['customers']):,}", *paint(row[offsets], cells)])
     if result.average is not None and len(result.table):
         total = f"{int(result.table['customers'].sum()):,}"
-        rows.append([f"{result.mean} avg", total,
-                     *(_human(v, result.kind) for v in result.average)])  # fmt: skip
+        cells = [_human(v, result.kind) for v in result.average]
+        rows.append([f"{result.mean} avg", total, *paint(result.average, cells)])
     return rows
 
 
@@ -175,7 +187,8 @@ def to_table(view: View, markdown: bool = False) -> str:
     result = view.content
     blocks = _blocks(result)
     style = "pipe" if markdown else view.style
-    parts = [_grid(block, style) for _, block in blocks]
+    color = None if markdown else view.color
+    parts = [_grid(block, style, color) for _, block in blocks]
     if isinstance(result, Segmented):
         labels = [f"{result.column} = {segment}" for segment, _ in blocks]
         parts = [f"{label}\n\n{text}" for label, text in zip(labels, parts, strict=True)]
@@ -183,10 +196,10 @@ def to_table(view: View, markdown: bool = False) -> str:
     return "\n\n".join(parts) + "\n\n" + "\n".join(prefix + n for n in view.notes) + "\n"
 
 
-def _grid(result: CohortResult, fmt: str) -> str:
+def _grid(result: CohortResult, fmt: str, color: str | None = None) -> str:
     headers = ["cohort", "customers", *map(str, _offsets(result))]
     align = ["left"] + ["right"] * (len(headers) - 1)
-    return tabulate(_grid_rows(result), headers, tablefmt=fmt, disable_numparse=True,
+    return tabulate(_grid_rows(result, color), headers, tablefmt=fmt, disable_numparse=True,
                     colalign=align)  # fmt: skip
 
 
@@ -253,9 +266,12 @@ def render_inspect(report: dict, fmt: str = "table") -> str:
     return "".join(f"{key:<{width}}{value}".rstrip() + "\n" for key, value in rows)
 
 
-def render(view: View | CohortResult | Segmented, fmt: str, meta: dict | None = None) -> str:
+def render(
+    view: View | CohortResult | Segmented, fmt: str, meta: dict | None = None
+) -> str | bytes:
     """The text of ``view`` (``views.View``; a bare matrix result with its ``meta`` is made
-    into one) in ``fmt``: one of ``FORMATS`` for a matrix, table or json for a report.
+    into one) in ``fmt``: one of ``FORMATS`` for a matrix, table or json for a report; bytes
+    for the formats of ``BINARY``.
 
     The view's ``meta`` goes into the JSON as it is (``files`` sorted by name;
     ``exact_duplicates`` None when they were not looked for)."""
@@ -263,6 +279,8 @@ def render(view: View | CohortResult | Segmented, fmt: str, meta: dict | None = 
         view = matrix_view(view, meta)
     if isinstance(view.content, dict):
         return render_inspect(view.content, fmt)
+    if fmt in BINARY:
+        return _binary(view, fmt)
     if isinstance(view.content, Summary):
         return render_summary(view, fmt)
     if isinstance(view.content, pd.DataFrame):
@@ -274,6 +292,76 @@ def render(view: View | CohortResult | Segmented, fmt: str, meta: dict | None = 
     if fmt in ("table", "markdown"):
         return to_table(view, markdown=fmt == "markdown")
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def tabular(view: View, average: bool = False):
+    """The rows the CSV output has, as typed values (None where a cell is empty): ``(header,
+    rows, kinds, partial, averages)``: kinds by column (rate, money, count, time or text), the
+    (row, column) places of partial cells, the rows that are averages (``average``: a matrix's
+    average row after its cohorts)."""
+    content = view.content
+    if isinstance(content, pd.DataFrame):
+        header = list(content.columns)
+        kinds = {c: CUSTOMER_KINDS.get(c, "time" if c.endswith("_activity") else "text")
+                 for c in header}  # fmt: skip
+        rows = [[_typed(r[c], kinds[c]) for c in header] for r in content.to_dict("records")]
+        return header, rows, kinds, set(), set()
+    lead = (
+        ["segment"] if getattr(content, "segment", None) or isinstance(content, Segmented) else []
+    )
+    if isinstance(content, Summary):
+        header = [*lead, *COLUMNS]
+        kinds = {"segment": "text", "period": "text", **KINDS}
+        rows = [[*([segment] if lead else []), *(_typed(r[c], kinds[c]) for c in COLUMNS)]
+                for segment, table in content.figures.items()
+                for r in table.to_dict("records")]  # fmt: skip
+        return header, rows, kinds, set(), set()
+    blocks = _blocks(content)
+    offsets = max((_offsets(r) for _, r in blocks), key=len)
+    header = [*lead, "cohort", "customers", *map(str, offsets)]
+    kinds = {"segment": "text", "cohort": "text", "customers": "count",
+             **{str(k): blocks[0][1].kind for k in offsets}}  # fmt: skip
+    rows, emphasis, averages = [], set(), set()
+    for segment, block in blocks:
+        key = [segment] if lead else []
+        for label, row in block.table.iterrows():
+            for k in block.partial_cells.get(label, []):
+                emphasis.add((len(rows), len(header) - len(offsets) + k))
+            values = [_raw(row[k], block.kind) if k in row else None for k in offsets]
+            rows.append([*key, label, int(row["customers"]), *values])
+        if average and block.average is not None and len(block.table):
+            values = [_raw(v, block.kind) for v in block.average]
+            values += [None] * (len(offsets) - len(values))
+            averages.add(len(rows))
+            rows.append([*key, f"{block.mean} avg", int(block.table["customers"].sum()), *values])
+    return header, rows, kinds, emphasis, averages
+
+
+def _typed(value, kind: str):
+    if kind == "time":
+        return None if _missing(value) else value
+    if kind == "text":
+        return None if _missing(value) else str(value)
+    return _raw(value, kind)
+
+
+def _binary(view: View, fmt: str) -> bytes:
+    from retain.render import sheets
+
+    matrix = isinstance(view.content, CohortResult | Segmented)
+    header, rows, kinds, emphasis, averages = tabular(view, average=fmt == "xlsx")
+    if fmt == "parquet":
+        return sheets.to_parquet(header, rows, kinds, view.notes)
+    heat, scale, as_of = [], None, None
+    if matrix:
+        blocks = _blocks(view.content)
+        heat = header[header.index("customers") + 1 :]
+        scale = colors.value_range([b for _, b in blocks])
+        as_of = blocks[0][1].grids.as_of
+    elif isinstance(view.content, Summary):
+        as_of = view.content.as_of
+    return sheets.to_xlsx(header, rows, kinds, view.notes, heat=heat, scale=scale, as_of=as_of,
+                          emphasis=emphasis, strong=averages)  # fmt: skip
 
 
 HEADLINE = (("customers", "active", "count"), ("retention rate", "retention_rate", "rate"),
