@@ -4,6 +4,7 @@ Styler, and the config file and environment variables with their precedence."""
 import io
 import json
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -45,7 +46,7 @@ def test_xlsx_holds_the_matrix_with_formats_colour_scale_and_notes(tmp_path):
     assert sheet["B2"].number_format == "#,##0"
     assert sheet["A5"].font.b  # the average row in bold
     assert sheet.freeze_panes == "C2"
-    (rule_range, rules), = sheet.conditional_formatting._cf_rules.items()
+    ((rule_range, rules),) = sheet.conditional_formatting._cf_rules.items()
     assert str(rule_range.sqref) == "C2:E5"
     scale = rules[0].colorScale
     assert [v.val for v in scale.cfvo] == [0, 0.25, 0.5]  # values past offset 0 run 0 to 50%
@@ -59,13 +60,19 @@ def test_xlsx_holds_the_matrix_with_formats_colour_scale_and_notes(tmp_path):
 
 def test_xlsx_marks_partial_cells_and_writes_money_and_text_as_such(write, tmp_path):
     openpyxl = pytest.importorskip("openpyxl")
-    path = write("o.csv", """\
+    path = write(
+        "o.csv",
+        """\
         customer,date,amount
         =cmd|'/c calc'!A1,2024-01-05,10.5
         =cmd|'/c calc'!A1,2024-02-10,1234.25
-        """)
+        """,
+    )
     out = tmp_path / "r.xlsx"
-    assert invoke("cohort", path, "--metric", "revenue", "--as-of", "2024-02-20", "-o", out).exit_code == 0
+    assert (
+        invoke("cohort", path, "--metric", "revenue", "--as-of", "2024-02-20", "-o", out).exit_code
+        == 0
+    )
     sheet = openpyxl.load_workbook(out)["retain"]
     assert [c.value for c in sheet[2]] == ["2024-01", 1, 10.5, 1234.25]
     assert sheet["C2"].number_format == "#,##0.00"
@@ -98,7 +105,7 @@ def test_parquet_is_typed_and_carries_the_notes(tmp_path):
 @pytest.mark.parametrize("name", ["m.xlsx", "m.parquet"])
 def test_binary_outputs_are_byte_identical_across_runs_and_row_orders(tmp_path, name):
     pytest.importorskip("xlsxwriter")
-    lines = open(SMALL).read().splitlines()
+    lines = Path(SMALL).read_text().splitlines()
     shuffled = tmp_path / "shuffled.csv"
     shuffled.write_text("\n".join([lines[0], *reversed(lines[1:])]) + "\n")
     outputs = []
@@ -137,7 +144,9 @@ def test_color_always_paints_offset_cells_on_the_scale():
     assert ESC.sub("", row) == "2024-01                 2  100.0%  50.0%  50.0%"
     plain = invoke("cohort", SMALL).stdout
     assert ESC.sub("", result.stdout) == plain  # colour changes no character of the table
-    assert "\x1b[48;5;" in invoke("cohort", SMALL, "--color", "always", env={"COLORTERM": ""}).stdout
+    assert (
+        "\x1b[48;5;" in invoke("cohort", SMALL, "--color", "always", env={"COLORTERM": ""}).stdout
+    )
 
 
 @pytest.mark.parametrize(
@@ -208,12 +217,15 @@ def test_api_matrix_shows_as_the_heatmap_in_a_notebook():
 
 
 def test_precedence_flag_over_environment_over_config_over_default(write):
-    config = write("retain.toml", """\
+    config = write(
+        "retain.toml",
+        """\
         period = "quarter"
         max-offset = 1
         [cohort]
         format = "csv"
-        """)
+        """,
+    )
 
     def periods(*args, env=None):
         result = invoke("cohort", SMALL, *args, env=env)
@@ -235,12 +247,15 @@ def test_precedence_flag_over_environment_over_config_over_default(write):
 
 
 def test_config_keys_for_other_commands_and_underscores(write):
-    config = write("c.toml", """\
+    config = write(
+        "c.toml",
+        """\
         metric = "revenue"
         table_style = "github"
         [summary]
         format = "csv"
-        """)
+        """,
+    )
     summary = invoke("summary", SMALL, "--config", config)
     assert summary.exit_code == 0 and summary.stdout.startswith("period,active,new")
     cohort = invoke("cohort", SMALL, "--config", config)
@@ -272,7 +287,9 @@ def test_missing_config_file(tmp_path):
 
 
 def test_every_option_reads_its_environment_variable():
-    for command in cli.commands.values():
+    from retain.cli import _commands
+
+    for _, command in _commands():
         for param in command.params:
             if param.param_type_name == "option" and param.name not in ("help",):
                 flag = max((f for f in param.opts if f.startswith("--")), key=len)

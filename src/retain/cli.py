@@ -179,14 +179,15 @@ def _config(ctx, param, path):
         raise click.BadParameter(f"{path}: {exc.strerror}") from None
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
-    known = {name for command in cli.commands.values() for name in _flags(command)}
+    commands = dict(_commands())
+    known = {name for command in commands.values() for name in _flags(command)}
     mine = _flags(ctx.command)
     defaults = {}
     for key, value in table.items():
         if isinstance(value, dict):  # a command's own table
-            if key not in cli.commands:
+            if key not in commands:
                 raise click.BadParameter(f"{path}: [{key}] is not a command of retain")
-            flags = _flags(cli.commands[key])
+            flags = _flags(commands[key])
             for name in value:
                 if name.replace("_", "-") not in flags:
                     raise click.BadParameter(f"{path}: [{key}] has no option {name!r}")
@@ -441,85 +442,65 @@ def _emit(text: str | bytes, output: str | None, colored: bool = False) -> None:
         click.echo(text, nl=False, color=colored or None)  # click strips colours off a pipe
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="retain")
+class _Retain(click.Group):
+    def parse_args(self, ctx, args):
+        ctx.meta["argv"] = list(args)  # the command line as given, for the report's footer
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_Retain, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="retain", prog_name="retain")
 def cli():
     """Cohort retention, churn and revenue from transaction files."""
 
 
-@cli.command()
-@input_options
-@click.option(
-    "--metric",
-    type=click.Choice(METRICS),
-    default="retention",
-    show_default=True,
-    help="What each cell shows.",
-)
-@click.option(
-    "--counts",
-    is_flag=True,
-    help="Customer counts instead of rates (retention: active, churn: gone, repeat: 2+ orders).",
-)
-@click.option(
-    "--rolling",
-    is_flag=True,
-    help="Rolling retention: active in period k or any later one (churn: gone for good).",
-)
-@click.option(
-    "--relative",
-    type=click.Choice(("first", "previous")),
-    default="first",
-    show_default=True,
-    help="Each cell as a share of offset 0, or of the cohort's previous offset.",
-)
-@click.option(
-    "--mean",
-    type=click.Choice(MEANS),
-    default="weighted",
-    show_default=True,
-    help="Average row: ratio of sums, mean of the cohorts' rates, or none.",
-)
-@click.option(
-    "--max-offset", type=click.IntRange(min=0), metavar="N", help="Show offsets 0 to N only."
-)
-@click.option(
-    "--min-cohort-size",
-    type=click.IntRange(min=1),
-    metavar="N",
-    help="Hide cohorts of fewer than N customers (counted in the notes).",
-)
-@click.option(
-    "--offsets",
-    type=click.Choice(("calendar", "relative")),
-    default="calendar",
-    show_default=True,
-    help="Calendar periods, or windows of 1, 7, 30, 91, 365 days (by --period) from each "
-    "customer's first activity.",
-)
-@click.option(
-    "--brackets",
-    callback=_brackets,
-    metavar="0,1-7,8-30",
-    help="Group offsets into brackets: retained when active in any offset of one.",
-)
-@output_options
-def cohort(files, metric, counts, rolling, relative, mean, max_offset, min_cohort_size,
-           offsets, brackets, fmt, output, table_style, color, **options):  # fmt: skip
-    """Cohort matrix of FILES (CSV, TSV, compressed or Parquet; - for stdin).
+def view_options(command):
+    """The options that say what a cohort matrix shows: shared by cohort and plot."""
+    options = [
+        click.option("--metric", type=click.Choice(METRICS), default="retention",
+                     show_default=True, help="What each cell shows."),
+        click.option("--counts", is_flag=True,
+                     help="Customer counts instead of rates (retention: active, churn: gone, "
+                          "repeat: 2+ orders)."),
+        click.option("--rolling", is_flag=True,
+                     help="Rolling retention: active in period k or any later one (churn: gone "
+                          "for good)."),
+        click.option("--relative", type=click.Choice(("first", "previous")), default="first",
+                     show_default=True,
+                     help="Each cell as a share of offset 0, or of the cohort's previous "
+                          "offset."),
+        click.option("--mean", type=click.Choice(MEANS), default="weighted", show_default=True,
+                     help="Average row: ratio of sums, mean of the cohorts' rates, or none."),
+        click.option("--max-offset", type=click.IntRange(min=0), metavar="N",
+                     help="Show offsets 0 to N only."),
+        click.option("--min-cohort-size", type=click.IntRange(min=1), metavar="N",
+                     help="Hide cohorts of fewer than N customers (counted in the notes)."),
+        click.option("--offsets", type=click.Choice(("calendar", "relative")),
+                     default="calendar", show_default=True,
+                     help="Calendar periods, or windows of 1, 7, 30, 91, 365 days (by --period) "
+                          "from each customer's first activity."),
+        click.option("--brackets", callback=_brackets, metavar="0,1-7,8-30",
+                     help="Group offsets into brackets: retained when active in any offset of "
+                          "one."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
 
-    Each customer joins the cohort of their first order's period; each cell shows the metric for
-    a cohort N periods later.
 
-    \b
-    Example:
-        retain cohort orders.csv
-        retain cohort orders.csv --period week --metric revenue -o weekly.csv
-    """
-    from retain.pipeline import cohort_meta, cohorts_of, read_activity, run_messages
-    from retain.views import matrix_view
+VIEW = ("metric", "counts", "rolling", "relative", "mean", "max_offset", "min_cohort_size",
+        "offsets", "brackets")  # fmt: skip
 
-    fmt = _output_format(fmt, output)
+
+def _matrix(files, output, options: dict):
+    """Read FILES and count the matrix that the view options (``VIEW``, in ``options``) ask
+    for, after checking that they go together; returns (activity, result, stats)."""
+    from retain.pipeline import cohorts_of, read_activity
+
+    view = {k: options.pop(k) for k in VIEW}
+    metric, counts, rolling, relative = (view.pop(k) for k in ("metric", "counts", "rolling",
+                                                                "relative"))  # fmt: skip
+    brackets, offsets = view["brackets"], view.pop("offsets")
     if counts and metric not in ("retention", "churn", "repeat"):
         raise click.BadParameter("--counts goes with --metric retention, churn or repeat",
                                  param_hint="--counts")  # fmt: skip
@@ -530,8 +511,6 @@ def cohort(files, metric, counts, rolling, relative, mean, max_offset, min_cohor
         raise click.BadParameter("--relative previous goes with --metric retention or "
                                  "revenue-retention, without --counts",
                                  param_hint="--relative")  # fmt: skip
-    view = {"rolling": rolling, "relative": relative, "mean": mean, "max_offset": max_offset,
-            "min_cohort_size": min_cohort_size, "brackets": brackets}  # fmt: skip
     if brackets and (metric not in ("retention", "churn") or rolling or relative != "first"):
         raise click.BadParameter("--brackets goes with --metric retention or churn, without "
                                  "--rolling or --relative previous",
@@ -551,10 +530,119 @@ def cohort(files, metric, counts, rolling, relative, mean, max_offset, min_cohor
     settings = _settings({**options, "offsets": offsets})
     with _progress() as progress:
         activity = read_activity(_paths(files, output), settings, progress)
-        result, stats = cohorts_of(activity, settings, metric, counts, **view)
+        result, stats = cohorts_of(activity, settings, metric, counts, rolling=rolling,
+                                   relative=relative, **view)  # fmt: skip
+    return activity, result, stats
+
+
+def _picture(path: str | None, hint: str) -> str | None:
+    """The picture format of a --plot or -o path (png or svg), checked before any input is
+    read."""
+    if path is None:
+        return None
+    from retain.render.plot import PlotError, format_of
+
+    try:
+        return format_of(path)
+    except PlotError as exc:
+        raise click.BadParameter(f"{path!r}: {exc}", param_hint=hint) from None
+
+
+@cli.command()
+@input_options
+@view_options
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False, writable=True),
+    metavar="PATH",
+    help="Also draw the matrix as a heatmap to PATH (.png or .svg; retain[plot]).",
+)
+@output_options
+def cohort(files, plot_path, fmt, output, table_style, color, **options):  # fmt: skip
+    """Cohort matrix of FILES (CSV, TSV, compressed or Parquet; - for stdin).
+
+    Each customer joins the cohort of their first order's period; each cell shows the metric for
+    a cohort N periods later.
+
+    \b
+    Example:
+        retain cohort orders.csv
+        retain cohort orders.csv --period week --metric revenue -o weekly.csv
+        retain cohort orders.csv --plot retention.png
+    """
+    from retain.output import write_atomic
+    from retain.pipeline import cohort_meta, run_messages
+    from retain.views import matrix_view
+
+    fmt = _output_format(fmt, output)
+    picture = _picture(plot_path, "--plot")
+    activity, result, stats = _matrix(files, output, options)
     for message in run_messages(activity, stats):
         click.echo(f"retain: {message}", err=True)
+    if plot_path:
+        from retain.render.plot import heatmap
+
+        write_atomic(plot_path, heatmap(result, picture))
     _show(matrix_view(result, cohort_meta(activity, stats)), fmt, table_style, color, output)
+
+
+@cli.group()
+def plot():
+    """Pictures of the cohort matrix (PNG or SVG, by -o's extension): the retention curves or
+    the heatmap. Needs the plot extra: pip install 'retain[plot]'."""
+
+
+def _plot_command(name: str, doc: str, *extra):
+    """``retain plot NAME``: the matrix drawn by ``render.plot.NAME`` (a function of the result,
+    the picture format and ``title``); the ``extra`` options go to it as keywords."""
+
+    def command(files, output, title, **options):
+        from retain.output import write_atomic
+        from retain.pipeline import run_messages
+        from retain.render import plot as pictures
+
+        picture = _picture(output, "-o")
+        keywords = {p.name: options.pop(p.name) for p in extras}
+        activity, result, stats = _matrix(files, output, options)
+        for message in run_messages(activity, stats):
+            click.echo(f"retain: {message}", err=True)
+        draw = getattr(pictures, name)
+        write_atomic(output, draw(result, picture, title=title, **keywords))
+
+    for option in reversed(extra):
+        command = option(command)
+    extras = list(getattr(command, "__click_params__", []))
+    output = click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, writable=True),
+        required=True,
+        help="The picture: .png or .svg (written atomically).",
+    )
+    title = click.option("--title", help="Title [the metric, period and as-of date].")
+    for option in (title, output, view_options, input_options):
+        command = option(command)
+    plot.command(name, help=doc)(command)
+
+
+_plot_command("curves", """Retention curves of FILES: one line per cohort (the latest in
+    colour) and the weighted average; with --segment, one line per segment.
+
+    \b
+    Example:
+        retain plot curves orders.csv -o curves.png
+        retain plot curves orders.csv --segment channel -o channels.svg
+    """, click.option("--highlight", type=click.IntRange(min=0), default=3, show_default=True,
+                      metavar="N", help="Colour the N latest cohorts."))  # fmt: skip
+_plot_command("heatmap", """The cohort matrix of FILES as a heatmap: annotated cells, cohort
+    sizes, partial cells hatched, unobserved cells blank.
+
+    \b
+    Example:
+        retain plot heatmap orders.csv -o retention.png
+        retain plot heatmap orders.csv --metric revenue-retention -o revenue.svg
+    """)  # fmt: skip
 
 
 @cli.command()
@@ -649,6 +737,48 @@ def customers(files, churn_after, cohort_label, offset, rolling, status, sort, t
         click.echo(f"retain: {message}", err=True)
     view = customers_view(table, activity.as_of, settings.period, churn_after)
     _show(view, fmt, table_style, color, output)
+
+
+@cli.command()
+@input_options
+@click.option(
+    "--max-offset", type=click.IntRange(min=0), metavar="N", help="Show offsets 0 to N only."
+)
+@click.option(
+    "--min-cohort-size",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Hide cohorts of fewer than N customers (counted in the notes).",
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write the page to this file (atomically) [stdout].")  # fmt: skip
+def report(files, max_offset, min_cohort_size, output, **options):
+    """An HTML report of FILES, one self-contained page that opens offline: the headline figures
+    of the last complete period, the retention and revenue-retention heatmaps, the retention
+    curves, the segments side by side (with --segment), the figures by period, the data-quality
+    notes and the command line that made it. Needs the plot extra (matplotlib).
+
+    \b
+    Example:
+        retain report orders.csv -o report.html
+        retain report orders.csv --segment channel --period quarter -o channels.html
+    """
+    import shlex
+    from dataclasses import replace
+
+    from retain.pipeline import read_activity, report_of
+    from retain.render import render
+    from retain.views import html_report_view
+
+    settings = replace(_settings({**options, "offsets": "calendar"}), gross=True)
+    command = shlex.join(["retain", *click.get_current_context().meta.get("argv", [])])
+    with _progress() as progress:
+        activity = read_activity(_paths(files, output), settings, progress)
+        content, meta = report_of(activity, settings, command, max_offset=max_offset,
+                                  min_cohort_size=min_cohort_size)  # fmt: skip
+    for message in content.messages:
+        click.echo(f"retain: {message}", err=True)
+    _emit(render(html_report_view(content, meta), "html"), output)
 
 
 def _rate(ctx, param, value):
@@ -759,10 +889,19 @@ def inspect(files, fmt, **options):
     _emit(render(report_view(report), fmt), None)
 
 
+def _commands(group: click.Group | None = None):
+    """(name, command) of every command, those of ``retain plot`` too (``curves``)."""
+    for name, command in (group or cli).commands.items():
+        if isinstance(command, click.Group):
+            yield from _commands(command)
+        else:
+            yield name, command
+
+
 def _environment() -> None:
     """Every option reads RETAIN_<OPTION> from the environment (--table-style:
     RETAIN_TABLE_STYLE), between the flag and the config file in precedence."""
-    for command in cli.commands.values():
+    for _, command in _commands():
         for param in command.params:
             if isinstance(param, click.Option) and param.envvar is None:
                 flag = max((f for f in param.opts if f.startswith("--")), key=len)

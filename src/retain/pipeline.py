@@ -11,11 +11,15 @@ import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from retain.activity import Part, activity_table
+
+if TYPE_CHECKING:
+    from retain.views import Report
 from retain.cohorts import (
     WINDOW_DAYS,
     CohortStats,
@@ -655,6 +659,37 @@ def summary(
     return table
 
 
+def report(
+    frame: pd.DataFrame,
+    customer: str | None = None,
+    date: str | None = None,
+    amount: str | None = None,
+    period: str = "month",
+    *,
+    max_offset: int | None = None,
+    min_cohort_size: int | None = None,
+    **options,
+) -> str:
+    """The HTML page of ``retain report`` for a transactions frame: headline figures, heatmaps,
+    curves, the figures by period, segments (``segment=``) and the data-quality notes. Every
+    input option of the command line is a keyword, as in ``cohort_matrix``. Needs the plot
+    extra (matplotlib).
+
+    Example::
+
+        >>> html = retain.report(orders, segment="channel")
+        >>> pathlib.Path("report.html").write_text(html)
+    """
+    from retain.render import render
+    from retain.views import html_report_view
+
+    settings = settings_of(customer=customer, date=date, amount=amount, period=period,
+                           gross=True, **options)  # fmt: skip
+    content, meta = report_of(frame_activity(frame, settings), settings, "retain.report(...)",
+                              max_offset=max_offset, min_cohort_size=min_cohort_size)  # fmt: skip
+    return render(html_report_view(content, meta), "html")
+
+
 SORTS = {"revenue": ("revenue", False), "last": ("last_activity", False),
          "orders": ("orders", False)}  # fmt: skip
 
@@ -772,6 +807,25 @@ class Threshold:
         if self.value is None or np.isnan(self.value):
             return False  # what cannot be measured cannot pass
         return self.value >= self.bound if self.minimum else self.value <= self.bound
+
+
+def report_of(
+    activity: Activity, settings: Settings, command: str = "", **view
+) -> tuple[Report, dict]:
+    """The figures of ``retain report`` from one read of the inputs: the retention and revenue
+    retention matrices (``view``: max_offset, min_cohort_size, mean), the calendar-period
+    figures of every customer and, with a segment, per segment; and the metadata its notes
+    carry. The inputs are read with ``gross=True`` (the summary's AOV)."""
+    from retain.views import Report
+
+    retention, stats = cohorts_of(activity, settings, "retention", **view)
+    money = any(f["columns"].get("amount") for f in activity.files)
+    revenue = cohorts_of(activity, settings, "revenue-retention", **view)[0] if money else None
+    figures = summary_of(activity, replace(settings, segment=None))
+    segments = summary_of(activity, settings) if settings.segment else None
+    messages = run_messages(activity, stats)
+    report = Report(retention, revenue, figures, segments, messages, command)
+    return report, cohort_meta(activity, stats)
 
 
 def check_thresholds(

@@ -67,6 +67,26 @@ def customers_view(table, as_of, period: str, churn_after: int, meta: dict | Non
     return View(table, notes, meta or {})
 
 
+@dataclass
+class Report:
+    """What ``retain report`` shows: the retention matrix and, with amounts, the revenue
+    retention matrix (segmented with ``--segment``), the calendar-period figures of every
+    customer and per segment, what the run told (rows skipped, layouts, warnings) and the
+    command line that made it."""
+
+    retention: CohortResult | Segmented
+    revenue: CohortResult | Segmented | None
+    summary: object  # metrics.summary.Summary of every customer
+    segments: object | None  # the same per segment
+    messages: list[str]
+    command: str
+
+
+def html_report_view(report: Report, meta: dict) -> View:
+    """The view of ``retain report``: the retention matrix's notes, and the inputs' metadata."""
+    return View(report, matrix_view(report.retention, meta).notes, meta)
+
+
 def report_view(report: dict) -> View:
     """The view of ``retain inspect``'s data-quality report."""
     return View(report)

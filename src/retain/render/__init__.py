@@ -19,7 +19,7 @@ from retain.metrics.summary import COLUMNS, KINDS, Summary
 from retain.normalize import AMOUNT_SCALE, SKIP_REASONS
 from retain.output import BINARY, FORMATS
 from retain.render import colors
-from retain.views import PARTIAL_MARK, View, matrix_view
+from retain.views import PARTIAL_MARK, Report, View, matrix_view
 
 CSV_DECIMALS = {"rate": 6, "money": 2, "count": 0}
 
@@ -279,6 +279,10 @@ def render(
         view = matrix_view(view, meta)
     if isinstance(view.content, dict):
         return render_inspect(view.content, fmt)
+    if isinstance(view.content, Report):
+        from retain.render.html import render_report
+
+        return render_report(view)
     if fmt in BINARY:
         return _binary(view, fmt)
     if isinstance(view.content, Summary):

@@ -73,14 +73,9 @@ class CohortFrame(pd.DataFrame):
         return pd.DataFrame
 
     def _repr_html_(self) -> str | None:
-        result = getattr(self, "_result", None)
-        if result is None:
+        if getattr(self, "_result", None) is None:
             return super()._repr_html_()
-        table = pd.DataFrame(self)
-        if isinstance(result, Segmented):
-            parts = {s: replace(r, table=table.loc[s]) for s, r in result.results.items()}
-            return html(replace(result, results=parts))
-        return html(replace(result, table=table))
+        return html(result_of(self))
 
 
 def cohort_frame(table: pd.DataFrame, result: CohortResult | Segmented) -> CohortFrame:
@@ -91,18 +86,25 @@ def cohort_frame(table: pd.DataFrame, result: CohortResult | Segmented) -> Cohor
     return frame
 
 
+def result_of(matrix) -> CohortResult | Segmented:
+    """The matrix result of ``retain.cohort_matrix``'s frame, with the values the frame holds
+    now; a ``CohortResult`` or ``Segmented`` as it is."""
+    if isinstance(matrix, CohortResult | Segmented):
+        return matrix
+    result = getattr(matrix, "_result", None)
+    if result is None:
+        raise TypeError("takes the matrix of retain.cohort_matrix or a CohortResult")
+    table = pd.DataFrame(matrix)
+    if isinstance(result, Segmented):
+        parts = {s: replace(r, table=table.loc[s]) for s, r in result.results.items()}
+        return replace(result, results=parts)
+    return replace(result, table=table)
+
+
 def style(matrix):
     """The Styler of a matrix (``retain.cohort_matrix``'s frame or a ``CohortResult``), for
     ``.to_html()`` or ``.to_excel()``; a segmented matrix gives one Styler per segment."""
-    result = getattr(matrix, "_result", matrix)
-    if (
-        isinstance(matrix, pd.DataFrame)
-        and not isinstance(result, Segmented)
-        and result is not None
-    ):
-        result = replace(result, table=pd.DataFrame(matrix))
+    result = result_of(matrix)
     if isinstance(result, Segmented):
         return {s: styled(r) for s, r in result.results.items()}
-    if not isinstance(result, CohortResult):
-        raise TypeError("style() takes the matrix of retain.cohort_matrix or a CohortResult")
     return styled(result)

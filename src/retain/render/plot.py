@@ -26,6 +26,7 @@ import numpy as np
 from retain.errors import RetainError
 from retain.metrics import CohortResult, Segmented
 from retain.render import _human, _offsets, colors
+from retain.render.notebook import result_of
 from retain.views import PARTIAL_MARK
 
 FORMATS = ("png", "svg")
@@ -194,7 +195,9 @@ def heatmap(result: CohortResult | Segmented, fmt: str = "png", title: str | Non
     """The cohort matrix as a heatmap (PNG or SVG bytes): cohorts as rows (oldest at the top)
     with their sizes, offsets as columns, each observed cell coloured and annotated as the
     table shows it, partial cells hatched and marked ``*``, unobserved cells blank, the
-    average row last and apart; segmented, one panel per segment on one colour scale."""
+    average row last and apart; segmented, one panel per segment on one colour scale.
+    ``result`` may be the frame of ``retain.cohort_matrix``."""
+    result = result_of(result)
     blocks = _blocks(result)
     first = blocks[0][1]
     kind = first.kind
@@ -383,7 +386,9 @@ def curves(
     cohort, the ``highlight`` most recent cohorts with a complete cell past offset 0 in colour
     and in the legend, and the average row (weighted or simple) as a thick dark line. Partial
     cells end their line with a dashed segment and a hollow marker; unobserved cells are not
-    drawn. Segmented: one line per segment's average row, to compare the segments."""
+    drawn. Segmented: one line per segment's average row, to compare the segments. ``result``
+    may be the frame of ``retain.cohort_matrix``."""
+    result = result_of(result)
     blocks = _blocks(result)
     first = blocks[0][1]
     title = title or _title(first)
