@@ -781,6 +781,177 @@ def report(files, max_offset, min_cohort_size, output, **options):
     _emit(render(html_report_view(content, meta), "html"), output)
 
 
+UNITS = ("day", "week", "month")
+
+
+def model_options(command):
+    """The options of the customer-base model's summary: shared by rfm, at-risk and model."""
+    options = [
+        click.option("--time-unit", type=click.Choice(UNITS), default="week", show_default=True,
+                     help="Unit of recency, T and the model's rates (a month: 365.25/12 days)."),
+        click.option("--observation-end", callback=_iso_date, metavar="YYYY-MM-DD",
+                     help="Last day of the summary [the as-of date]; later purchases are left "
+                          "out (the holdout)."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _day_activity(files, output, options: dict):
+    """Read FILES into day cells for the RFM summary (the --period of the options names the
+    cohorts); the cohort definitions of cohort do not apply."""
+    from dataclasses import replace
+
+    from retain.pipeline import read_activity
+
+    for name in ("signup", "start_where", "customers", "segment"):
+        if options[name]:
+            flag = "--" + name.replace("_", "-")
+            raise click.BadParameter(f"{flag} does not apply: the model reads purchases only",
+                                     param_hint=flag)  # fmt: skip
+    settings = _settings({**options, "offsets": "calendar"})
+    with _progress() as progress:
+        activity = read_activity(_paths(files, output), replace(settings, period="day"),
+                                 progress)  # fmt: skip
+    return activity, settings
+
+
+@cli.command()
+@input_options
+@model_options
+@output_options
+def rfm(files, time_unit, observation_end, fmt, output, table_style, color, **options):
+    """RFM summary of FILES, per customer, as the BG/NBD model reads it: frequency (repeat
+    purchase days), recency (first to last purchase) and T (first purchase to the observation
+    end) in --time-unit, the mean amount of the repeat purchase days (monetary_value) and of
+    every purchase day (average_value), cohort, first and last purchase.
+
+    \b
+    Example:
+        retain rfm orders.csv --format csv -o rfm.csv
+        retain rfm orders.csv --time-unit day --observation-end 2024-12-31
+    """
+    from retain.pipeline import input_meta, rfm_of, run_messages
+    from retain.views import rfm_view
+
+    fmt = _output_format(fmt, output)
+    activity, settings = _day_activity(files, output, options)
+    rows, end = rfm_of(activity, settings, observation_end=observation_end, time_unit=time_unit,
+                       holdout=observation_end is not None)  # fmt: skip
+    for message in run_messages(activity):
+        click.echo(f"retain: {message}", err=True)
+    _show(rfm_view(rows, time_unit, end, input_meta(activity)), fmt, table_style, color, output)
+
+
+YEAR = {"day": 365.0, "week": 52.0, "month": 12.0}
+
+
+@cli.command("at-risk")
+@input_options
+@model_options
+@click.option("--horizon", type=click.FloatRange(min=0, min_open=True), metavar="N",
+              help="Time units ahead for expected purchases and value [a year: 52 weeks, 12 "
+                   "months, 365 days].")  # fmt: skip
+@click.option("--min-orders", type=click.IntRange(min=1), default=1, show_default=True,
+              metavar="K", help="Only customers with at least K purchase days.")  # fmt: skip
+@click.option("--top", type=click.IntRange(min=1), metavar="N", help="The first N rows only.")
+@output_options
+def at_risk(files, time_unit, observation_end, horizon, min_orders, top, fmt, output,
+            table_style, color, **options):  # fmt: skip
+    """Customers of FILES most likely to have left, ranked by the value at risk: P(not alive)
+    from the BG/NBD model times the value expected in the next --horizon were they still active
+    (expected purchases times the Gamma-Gamma expected spend; purchases without amounts). With
+    cohort, last purchase, P(alive) and expected purchases. Needs retain[model] (scipy).
+
+    \b
+    Example:
+        retain at-risk orders.csv --top 50
+        retain at-risk orders.csv --min-orders 2 --format csv -o at-risk.csv
+    """
+    from retain.churn import at_risk as rank
+    from retain.pipeline import churn_of, input_meta, run_messages
+    from retain.views import at_risk_view
+
+    fmt = _output_format(fmt, output)
+    activity, settings = _day_activity(files, output, options)
+    rows, model = churn_of(activity, settings, observation_end=observation_end,
+                           time_unit=time_unit)  # fmt: skip
+    horizon = horizon or YEAR[time_unit]
+    table = rank(rows, model, horizon, min_orders=min_orders, top=top)
+    for message in run_messages(activity):
+        click.echo(f"retain: {message}", err=True)
+    view = at_risk_view(table, model, horizon, input_meta(activity))
+    _show(view, fmt, table_style, color, output)
+
+
+@cli.command()
+@input_options
+@model_options
+@click.option("--holdout", callback=_iso_date, metavar="YYYY-MM-DD",
+              help="Fit on the purchases before this day; compare predicted and actual "
+                   "purchase days from it to the as-of date.")  # fmt: skip
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False, writable=True),
+    metavar="PATH",
+    help="With --holdout: draw actual against predicted (.png/.svg).",
+)
+@click.option("--format", "fmt", type=click.Choice(("table", "markdown", "json")),
+              default="table", show_default=True, help="Output format.")  # fmt: skip
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write to this file (atomically) instead of stdout.")  # fmt: skip
+def model(files, time_unit, observation_end, holdout, plot_path, fmt, output, **options):
+    """Fit the BG/NBD churn model (and the Gamma-Gamma spend model, with amounts) to FILES:
+    parameters, standard errors, log-likelihood and convergence; with --holdout, a validation:
+    fitted on the purchases before the day, the predicted purchase days after it against the
+    actual ones, in all and by repeat purchases. Needs retain[model] (scipy).
+
+    \b
+    Example:
+        retain model orders.csv
+        retain model orders.csv --holdout 2024-10-01 --plot holdout.png
+    """
+    import datetime as dt
+
+    from retain.churn import holdout_table
+    from retain.metrics.rfm import UNIT_DAYS
+    from retain.pipeline import churn_of, input_meta, run_messages
+    from retain.views import Fitted, model_view
+
+    if holdout and observation_end:
+        raise click.BadParameter("--holdout sets the observation end (the day before it): "
+                                 "give one of them", param_hint="--holdout")  # fmt: skip
+    if plot_path and not holdout:
+        raise click.BadParameter("--plot draws the holdout: it goes with --holdout",
+                                 param_hint="--plot")  # fmt: skip
+    picture = _picture(plot_path, "--plot")
+    activity, settings = _day_activity(files, output, options)
+    end = holdout - dt.timedelta(days=1) if holdout else observation_end
+    if holdout and holdout > activity.as_of:
+        raise click.BadParameter(f"{holdout.isoformat()} is after the as-of date "
+                                 f"{activity.as_of.isoformat()}: no purchase to compare with",
+                                 param_hint="--holdout")  # fmt: skip
+    rows, fitted_model = churn_of(activity, settings, observation_end=end, time_unit=time_unit,
+                                  holdout=bool(holdout))  # fmt: skip
+    fitted = Fitted(fitted_model)
+    if holdout:
+        length = (activity.as_of - end).days / UNIT_DAYS[time_unit]
+        fitted = Fitted(fitted_model, holdout_table(rows, fitted_model, length), length)
+    for message in run_messages(activity):
+        click.echo(f"retain: {message}", err=True)
+    if plot_path:
+        from retain.output import write_atomic
+        from retain.render.plot import holdout as draw
+
+        write_atomic(plot_path, draw(fitted.holdout, picture, time_unit=time_unit,
+                                     length=fitted.length))  # fmt: skip
+    from retain.render import render
+
+    _emit(render(model_view(fitted, input_meta(activity)), fmt), output)
+
+
 def _rate(ctx, param, value):
     if value is None:
         return None

@@ -32,7 +32,7 @@ def customer_rows(
     np.maximum.at(last, codes[active], period_of[active])
     first = np.full(count, np.iinfo(np.int64).max)
     np.minimum.at(first, codes[active], period_of[active])
-    columns = {"customer": _ids(cohorted["customer"])[seen]}
+    columns = {"customer": customer_ids(cohorted["customer"])[seen]}
     label = np.vectorize(lambda p: period_label(int(p), period, week_start), otypes=[object])
     columns["cohort"] = label(cohort[seen])
     if "segment" in cohorted:
@@ -53,7 +53,7 @@ def customer_rows(
     return pd.DataFrame(columns).sort_values("customer", ignore_index=True)
 
 
-def _ids(customer: pd.Series) -> np.ndarray:
+def customer_ids(customer: pd.Series) -> np.ndarray:
     """The id of each customer code: short-id keys decoded, longer ids as they are."""
     if isinstance(customer.dtype, pd.CategoricalDtype):
         categories = customer.cat.categories
@@ -104,7 +104,7 @@ def customer_status(
     if "revenue" in cohorted:
         np.add.at(revenue, codes, cohorted["revenue"].to_numpy(np.int64)[order])
     seen = np.bincount(codes, minlength=count) > 0
-    ids = _ids(cohorted["customer"])[seen]
+    ids = customer_ids(cohorted["customer"])[seen]
     by_id = np.argsort(ids, kind="stable")  # customer_rows sorts by id the same way
     now = int(period_ordinals(np.array([np.datetime64(as_of)]), period, week_start)[0])
     gap = now - last[seen]

@@ -828,6 +828,57 @@ def report_of(
     return report, cohort_meta(activity, stats)
 
 
+def _day(date: dt.date) -> int:
+    return (date - dt.date(1970, 1, 1)).days
+
+
+def rfm_of(
+    activity: Activity, settings: Settings, *, observation_end: dt.date | None = None,
+    time_unit: str = "week", holdout: bool = False,
+) -> tuple[pd.DataFrame, dt.date]:  # fmt: skip
+    """The RFM summary (``metrics.rfm.rfm_rows``) of every customer with a purchase by the
+    observation end (default: the as-of date), counted partition by partition from day cells
+    (``activity`` read with ``period="day"``), sorted by id, with ``cohort`` (the label of the
+    first purchase's ``settings.period``) and the first and last purchase days as ISO dates;
+    ``holdout``: with the purchase days after the observation end up to the as-of date. Returns
+    the summary and the observation end."""
+    from retain.activity import period_label, period_ordinals
+    from retain.metrics.rfm import rfm_rows
+
+    end = observation_end or activity.as_of
+    if end > activity.as_of:
+        raise MetricError(f"the observation end {end.isoformat()} is after the as-of date "
+                          f"{activity.as_of.isoformat()}: the data cannot reach it")  # fmt: skip
+    last = _day(activity.as_of) if holdout else None
+    frames = activity.fold(lambda part: rfm_rows(activity_table([part]), _day(end), time_unit,
+                                                 last))  # fmt: skip
+    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if rows.empty:
+        raise MetricError(f"no customer has a purchase by {end.isoformat()}: nothing to model")
+    rows = rows.sort_values("customer", ignore_index=True, kind="stable")
+    if not any(f["columns"].get("amount") for f in activity.files):
+        rows = rows.drop(columns=["monetary_value", "average_value"], errors="ignore")
+    days = rows["first"].to_numpy("datetime64[D]")
+    periods = period_ordinals(days, settings.period, settings.week_start)
+    rows["cohort"] = [period_label(int(p), settings.period, settings.week_start)
+                      for p in periods]  # fmt: skip
+    for column, name in (("first", "first_purchase"), ("last", "last_purchase")):
+        rows[name] = pd.Series(rows[column].to_numpy("datetime64[D]")).dt.strftime("%Y-%m-%d")
+    return rows, end
+
+
+def churn_of(
+    activity: Activity, settings: Settings, *, observation_end: dt.date | None = None,
+    time_unit: str = "week", holdout: bool = False,
+):  # fmt: skip
+    """The RFM summary (``rfm_of``) and the models fitted on it (``churn.fit_models``)."""
+    from retain.churn import fit_models
+
+    rows, end = rfm_of(activity, settings, observation_end=observation_end,
+                       time_unit=time_unit, holdout=holdout)  # fmt: skip
+    return rows, fit_models(rows, time_unit, end)
+
+
 def check_thresholds(
     activity: Activity, settings: Settings, *, min_retention: float | None = None,
     at: int = 1, cohorts: int | None = None, min_nrr: float | None = None,

@@ -23,6 +23,7 @@ class View:
     meta: dict = field(default_factory=dict)
     style: str = "simple"  # tabulate's table format for the table output (--table-style)
     color: str | None = None  # heatmap cells in the table output: "truecolor", "256" or None
+    kinds: dict = field(default_factory=dict)  # a table's number columns: rate, money, ...
 
 
 def matrix_view(result: CohortResult | Segmented, meta: dict | None = None) -> View:
@@ -85,6 +86,82 @@ class Report:
 def html_report_view(report: Report, meta: dict) -> View:
     """The view of ``retain report``: the retention matrix's notes, and the inputs' metadata."""
     return View(report, matrix_view(report.retention, meta).notes, meta)
+
+
+RFM_KINDS = {"frequency": "count", "recency": "decimal", "T": "decimal",
+             "monetary_value": "money", "average_value": "money", "holdout_purchases": "count",
+             "purchase_days": "count", "p_alive": "rate", "expected_purchases": "decimal",
+             "expected_spend": "money", "value_at_risk": "money"}  # fmt: skip
+RFM_COLUMNS = ("customer", "frequency", "recency", "T", "monetary_value", "average_value",
+               "cohort", "first_purchase", "last_purchase", "holdout_purchases")  # fmt: skip
+
+
+def _rfm_notes(unit: str, end, meta: dict) -> list[str]:
+    month = " (a month: 365.25 / 12 days)" if unit == "month" else ""
+    notes = [f"recency and T in {unit}s{month}, to the observation end {end.isoformat()}; "
+             "frequency: repeat purchase days (same-day purchases once)"]  # fmt: skip
+    if any(f["columns"].get("amount") for f in meta.get("files", [])):
+        notes.append("monetary_value: the mean net amount of the repeat purchase days "
+                     "(refunds booked that day subtracted); average_value: of every purchase "
+                     "day")  # fmt: skip
+    if meta.get("currency"):
+        notes.append(f"currency: {meta['currency']}")
+    return notes
+
+
+def rfm_view(rows, unit: str, end, meta: dict) -> View:
+    """The view of ``retain rfm``: the summary's columns (RFM_COLUMNS, those present)."""
+    table = rows[[c for c in RFM_COLUMNS if c in rows]]
+    notes = [f"{counted(len(table), 'customer')} with a purchase by {end.isoformat()}",
+             *_rfm_notes(unit, end, meta)]  # fmt: skip
+    if "holdout_purchases" in table:
+        notes.append("holdout_purchases: purchase days after the observation end, to the as-of "
+                     "date")  # fmt: skip
+    return View(table, notes, meta, kinds=RFM_KINDS)
+
+
+def at_risk_view(table, model, horizon: float, meta: dict) -> View:
+    """The view of ``retain at-risk``: the ranked list, with the fitted models in the JSON."""
+    unit = model.time_unit
+    value = "money" if "expected_spend" in table else "decimal"
+    notes = [
+        f"{counted(len(table), 'customer')} by value at risk: P(not alive) x the value expected "
+        f"in the next {horizon:g} {unit}s were they still active"
+        + ("" if value == "money" else " (in purchases: no amounts)"),
+        f"BG/NBD: r = {model.fit.r:.4g}, alpha = {model.fit.alpha:.4g}, a = {model.fit.a:.4g}, "
+        f"b = {model.fit.b:.4g}, log-likelihood {model.fit.log_likelihood:,.2f}, converged",
+        "a customer who never bought twice has P(alive) = 1 in BG/NBD (drop-out follows a "
+        "purchase): see retain model",
+        *_rfm_notes(unit, model.observation_end, meta),
+    ]  # fmt: skip
+    return View(
+        table,
+        notes,
+        {**meta, **model.meta(), "horizon": horizon},
+        kinds={**RFM_KINDS, "value_at_risk": value},
+    )
+
+
+@dataclass
+class Fitted:
+    """What ``retain model`` shows: the fitted models (``churn.ChurnModel``) and, with a
+    holdout, the validation table (``churn.holdout_table``) over ``length`` time units."""
+
+    model: object
+    holdout: object | None = None
+    length: float | None = None
+
+
+def model_view(fitted: Fitted, meta: dict | None = None) -> View:
+    """The view of ``retain model``."""
+    model = fitted.model
+    notes = [f"time unit: {model.time_unit}; observation end {model.observation_end.isoformat()}"]
+    if fitted.holdout is not None:
+        notes.append(f"holdout: purchase days in the {fitted.length:g} {model.time_unit}s after "
+                     "the observation end, to the as-of date, against the BG/NBD conditional "
+                     "expectation E[Y(t) | x, t_x, T] of each customer of the calibration "
+                     "period")  # fmt: skip
+    return View(fitted, notes, meta or {})
 
 
 def report_view(report: dict) -> View:

@@ -19,9 +19,9 @@ from retain.metrics.summary import COLUMNS, KINDS, Summary
 from retain.normalize import AMOUNT_SCALE, SKIP_REASONS
 from retain.output import BINARY, FORMATS
 from retain.render import colors
-from retain.views import PARTIAL_MARK, Report, View, matrix_view
+from retain.views import PARTIAL_MARK, Fitted, Report, View, matrix_view
 
-CSV_DECIMALS = {"rate": 6, "money": 2, "count": 0}
+CSV_DECIMALS = {"rate": 6, "money": 2, "count": 0, "decimal": 2}
 
 
 def _missing(value) -> bool:
@@ -54,6 +54,8 @@ def _human(value, kind: str) -> str:
         return f"{value * 100:.1f}%"
     if kind == "money":
         return f"{_cents(value):,}"
+    if kind == "decimal":
+        return f"{value:,.2f}"
     return f"{int(value):,}"
 
 
@@ -283,6 +285,8 @@ def render(
         from retain.render.html import render_report
 
         return render_report(view)
+    if isinstance(view.content, Fitted):
+        return render_model(view, fmt)
     if fmt in BINARY:
         return _binary(view, fmt)
     if isinstance(view.content, Summary):
@@ -306,7 +310,8 @@ def tabular(view: View, average: bool = False):
     content = view.content
     if isinstance(content, pd.DataFrame):
         header = list(content.columns)
-        kinds = {c: CUSTOMER_KINDS.get(c, "time" if c.endswith("_activity") else "text")
+        known = {**CUSTOMER_KINDS, **view.kinds}
+        kinds = {c: known.get(c, "time" if c.endswith("_activity") else "text")
                  for c in header}  # fmt: skip
         rows = [[_typed(r[c], kinds[c]) for c in header] for r in content.to_dict("records")]
         return header, rows, kinds, set(), set()
@@ -453,11 +458,12 @@ def render_customers(view: View, fmt: str) -> str:
     """``retain customers``: one row per customer; ids and emails are user text, so CSV cells
     are made spreadsheet-safe; times as ISO 8601."""
     table = view.content
+    kinds = {**CUSTOMER_KINDS, **view.kinds}
 
     def cell(row: dict, column: str, human: bool):
         value = row[column]
-        if column in CUSTOMER_KINDS:
-            kind = CUSTOMER_KINDS[column]
+        if column in kinds:
+            kind = kinds[column]
             return _human(value, kind) if human else _raw(value, kind)
         if _missing(value):
             return "" if human else None
@@ -472,7 +478,7 @@ def render_customers(view: View, fmt: str) -> str:
         for row in records:
             values = [cell(row, c, False) for c in columns]
             writer.writerow(["" if v is None else spreadsheet_safe(v) if isinstance(v, str)
-                             else _csv_cell(v, CUSTOMER_KINDS[c])
+                             else _csv_cell(v, kinds[c])
                              for c, v in zip(columns, values, strict=True)])  # fmt: skip
         return out.getvalue()
     if fmt == "json":
@@ -483,8 +489,68 @@ def render_customers(view: View, fmt: str) -> str:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     markdown = fmt == "markdown"
     rows = [[cell(r, c, True) for c in columns] for r in records]
-    align = ["right" if c in CUSTOMER_KINDS else "left" for c in columns]
+    align = ["right" if c in kinds else "left" for c in columns]
     text = tabulate(rows, columns, tablefmt="pipe" if markdown else view.style,
                     disable_numparse=True, colalign=align) if rows else "no customers"  # fmt: skip
     prefix = "- " if markdown else ""
     return text + "\n\n" + "\n".join(prefix + n for n in view.notes) + "\n"
+
+
+MODEL_ROWS = (("r", "r"), ("alpha", "alpha"), ("a", "a"), ("b", "b"))
+SPEND_ROWS = (("p", "p"), ("q", "q"), ("v", "v"))
+
+
+def render_model(view: View, fmt: str) -> str:
+    """``retain model``: the fitted parameters with their standard errors, the log-likelihoods
+    and convergence, the spend model's independence check, and the holdout table; or JSON."""
+    fitted = view.content
+    model = fitted.model
+    holdout = fitted.holdout
+    rows = [] if holdout is None else holdout.to_dict("records")
+    holdout_kinds = {"customers": "count", "actual": "count", "predicted": "decimal",
+                     "actual_mean": "decimal", "predicted_mean": "decimal"}  # fmt: skip
+    if fmt == "json":
+        document = {**view.meta, **model.meta()}
+        if holdout is not None:
+            document["holdout"] = {
+                "length": fitted.length,
+                "groups": [{k: v if k not in holdout_kinds else _raw(v, holdout_kinds[k])
+                            for k, v in row.items()} for row in rows],
+            }  # fmt: skip
+        return json.dumps(document, indent=2, allow_nan=False) + "\n"
+    if fmt not in ("table", "markdown"):
+        raise ValueError(f"unknown format {fmt!r}; choose table, markdown or json")
+    fit = model.fit
+    lines = [f"BG/NBD (Fader, Hardie and Lee 2005), {counted(fit.n, 'customer')}, by "
+             f"{model.time_unit}"]  # fmt: skip
+    lines += [f"  {name:<6}{getattr(fit, attr):>12.4f}  (standard error "
+              f"{fit.standard_errors[attr]:.4f})" for name, attr in MODEL_ROWS]  # fmt: skip
+    lines.append(f"  log-likelihood {fit.log_likelihood:,.2f}; "
+                 f"{'converged' if fit.converged else 'NOT converged: ' + fit.note}")  # fmt: skip
+    spend = model.spend
+    if spend is not None:
+        lines += ["", f"Gamma-Gamma spend per purchase, {counted(spend.n, 'repeat buyer')}"]
+        lines += [f"  {name:<6}{getattr(spend, attr):>12.4f}  (standard error "
+                  f"{spend.standard_errors[attr]:.4f})" for name, attr in SPEND_ROWS]  # fmt: skip
+        lines.append(f"  log-likelihood {spend.log_likelihood:,.2f}; mean spend per purchase "
+                     f"{_cents(spend.population_mean):,}")  # fmt: skip
+        check = model.independence
+        lines.append(f"  independence check: correlation of frequency and mean repeat amount "
+                     f"{check.correlation:.3f} over {counted(check.n, 'repeat buyer')} (the "
+                     "model assumes 0; beyond about 0.3, doubt its spend figures)")  # fmt: skip
+        if model.spend_left_out:
+            lines.append(f"  left out: {counted(model.spend_left_out, 'repeat buyer')} whose "
+                         "mean repeat amount is not above 0")  # fmt: skip
+    if holdout is not None:
+        headers = ["repeat purchases", "customers", "actual", "predicted", "actual mean",
+                   "predicted mean"]  # fmt: skip
+        table = [[str(r["repeat_purchases"]),
+                  *(_human(r[k], holdout_kinds[k]) for k in list(holdout_kinds))]
+                 for r in rows]  # fmt: skip
+        style = "pipe" if fmt == "markdown" else view.style
+        lines += ["", f"Holdout: purchase days in the {fitted.length:g} {model.time_unit}s after "
+                      "the observation end, actual against predicted",
+                  tabulate(table, headers, tablefmt=style, disable_numparse=True,
+                           colalign=["left"] + ["right"] * 5)]  # fmt: skip
+    prefix = "- " if fmt == "markdown" else ""
+    return "\n".join(lines) + "\n\n" + "\n".join(prefix + n for n in view.notes) + "\n"

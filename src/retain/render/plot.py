@@ -22,6 +22,7 @@ import math
 import re
 
 import numpy as np
+import pandas as pd
 
 from retain.errors import RetainError
 from retain.metrics import CohortResult, Segmented
@@ -531,3 +532,40 @@ def _partial_handle(d: _Drawing):
     return d.Line2D([], [], color="#555555", linewidth=1.2, linestyle=(0, (3, 2)), marker="o",
                     markerfacecolor="white", markeredgecolor="#555555", markersize=5,
                     label="partial period (dashed)")  # fmt: skip
+
+
+# -- the holdout validation ----------------------------------------------------------------
+
+
+def holdout(table: pd.DataFrame, fmt: str = "png", *, time_unit: str, length: float) -> bytes:
+    """The holdout validation of ``retain model --holdout`` (``churn.holdout_table``): by
+    repeat purchases in the calibration period, the mean purchase days per customer in the
+    holdout, actual (bars) against the BG/NBD prediction (line), as Fader, Hardie and Lee's
+    conditional-expectation figure."""
+    groups = table[table["repeat_purchases"] != "all"]
+    title = (f"holdout: purchase days per customer in the {length:g} {time_unit}s after the "
+             "observation end")  # fmt: skip
+    with _Drawing(fmt) as d:
+        figure = d.figure(8.5, 4.8)
+        ax = figure.add_subplot()
+        x = np.arange(len(groups))
+        ax.bar(x, groups["actual_mean"], width=0.6, color=colors.STOPS[4], label="actual")
+        ax.plot(x, groups["predicted_mean"], color=AVERAGE_COLOR, marker="o", linewidth=2,
+                label="predicted (BG/NBD)")  # fmt: skip
+        labels = [f"{g}\n({n:,})" for g, n in zip(groups["repeat_purchases"],
+                                                   groups["customers"], strict=True)]  # fmt: skip
+        ax.set_xticks(x, labels)
+        ax.set_xlabel("repeat purchase days before the holdout (customers)")
+        ax.set_ylabel("purchase days per customer")
+        ax.grid(True, axis="y", color="#e6e6e6", linewidth=0.6)
+        ax.set_axisbelow(True)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        total = table[table["repeat_purchases"] == "all"].iloc[0]
+        ax.legend(
+            loc="upper left",
+            frameon=False,
+            title=(f"in all: {int(total['actual']):,} actual, {total['predicted']:,.0f} predicted"),
+        )
+        figure.suptitle(title, x=0.01, ha="left")
+        return d.save(figure, title)
