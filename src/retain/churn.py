@@ -12,12 +12,15 @@ import pandas as pd
 
 from retain.errors import RetainError
 
+YEAR = {"day": 365.0, "week": 52.0, "month": 12.0}  # the default horizon, in each time unit
 FREQUENCY_GROUPS = 7  # the holdout table groups customers by repeat purchases 0..6 and 7+
 
 
 def _models():
+    import importlib
+
     try:
-        from retain import models
+        models = importlib.import_module("retain.models")
     except ImportError:
         raise RetainError("the churn model needs scipy: pip install 'retain[model]'") from None
     return models

@@ -844,9 +844,6 @@ def rfm(files, time_unit, observation_end, fmt, output, table_style, color, **op
     _show(rfm_view(rows, time_unit, end, input_meta(activity)), fmt, table_style, color, output)
 
 
-YEAR = {"day": 365.0, "week": 52.0, "month": 12.0}
-
-
 @cli.command("at-risk")
 @input_options
 @model_options
@@ -869,6 +866,7 @@ def at_risk(files, time_unit, observation_end, horizon, min_orders, top, fmt, ou
         retain at-risk orders.csv --top 50
         retain at-risk orders.csv --min-orders 2 --format csv -o at-risk.csv
     """
+    from retain.churn import YEAR
     from retain.churn import at_risk as rank
     from retain.pipeline import churn_of, input_meta, run_messages
     from retain.views import at_risk_view
@@ -913,12 +911,8 @@ def model(files, time_unit, observation_end, holdout, plot_path, fmt, output, **
         retain model orders.csv
         retain model orders.csv --holdout 2024-10-01 --plot holdout.png
     """
-    import datetime as dt
-
-    from retain.churn import holdout_table
-    from retain.metrics.rfm import UNIT_DAYS
-    from retain.pipeline import churn_of, input_meta, run_messages
-    from retain.views import Fitted, model_view
+    from retain.pipeline import input_meta, model_of, run_messages
+    from retain.views import model_view
 
     if holdout and observation_end:
         raise click.BadParameter("--holdout sets the observation end (the day before it): "
@@ -928,17 +922,8 @@ def model(files, time_unit, observation_end, holdout, plot_path, fmt, output, **
                                  param_hint="--plot")  # fmt: skip
     picture = _picture(plot_path, "--plot")
     activity, settings = _day_activity(files, output, options)
-    end = holdout - dt.timedelta(days=1) if holdout else observation_end
-    if holdout and holdout > activity.as_of:
-        raise click.BadParameter(f"{holdout.isoformat()} is after the as-of date "
-                                 f"{activity.as_of.isoformat()}: no purchase to compare with",
-                                 param_hint="--holdout")  # fmt: skip
-    rows, fitted_model = churn_of(activity, settings, observation_end=end, time_unit=time_unit,
-                                  holdout=bool(holdout))  # fmt: skip
-    fitted = Fitted(fitted_model)
-    if holdout:
-        length = (activity.as_of - end).days / UNIT_DAYS[time_unit]
-        fitted = Fitted(fitted_model, holdout_table(rows, fitted_model, length), length)
+    fitted = model_of(activity, settings, time_unit=time_unit, observation_end=observation_end,
+                      holdout=holdout)  # fmt: skip
     for message in run_messages(activity):
         click.echo(f"retain: {message}", err=True)
     if plot_path:

@@ -879,6 +879,111 @@ def churn_of(
     return rows, fit_models(rows, time_unit, end)
 
 
+def model_of(
+    activity: Activity, settings: Settings, *, time_unit: str = "week",
+    observation_end: dt.date | None = None, holdout: dt.date | None = None,
+):  # fmt: skip
+    """``retain model``: the models fitted to the purchases up to the observation end or, with
+    ``holdout``, before that day, and then the validation table of the purchases from it to
+    the as-of date (``churn.holdout_table``). Returns a ``views.Fitted``."""
+    from retain.churn import holdout_table
+    from retain.metrics.rfm import UNIT_DAYS
+    from retain.views import Fitted
+
+    if holdout is None:
+        return Fitted(churn_of(activity, settings, observation_end=observation_end,
+                               time_unit=time_unit)[1])  # fmt: skip
+    if observation_end is not None:
+        raise MetricError("a holdout sets the observation end (the day before it): give one")
+    if holdout > activity.as_of:
+        raise MetricError(f"the holdout starts {holdout.isoformat()}, after the as-of date "
+                          f"{activity.as_of.isoformat()}: no purchase to compare with")  # fmt: skip
+    end = holdout - dt.timedelta(days=1)
+    rows, model = churn_of(activity, settings, observation_end=end, time_unit=time_unit,
+                           holdout=True)  # fmt: skip
+    length = (activity.as_of - end).days / UNIT_DAYS[time_unit]
+    return Fitted(model, holdout_table(rows, model, length), length)
+
+
+def _day_frame(frame, customer, date, amount, period, options) -> tuple[Activity, Settings]:
+    """A frame read into day cells for the RFM summary; ``period`` names the cohorts."""
+    settings = settings_of(customer=customer, date=date, amount=amount, period=period, **options)
+    return frame_activity(frame, replace(settings, period="day")), settings
+
+
+def rfm(
+    frame: pd.DataFrame, customer: str | None = None, date: str | None = None,
+    amount: str | None = None, period: str = "month", *, observation_end=None,
+    time_unit: str = "week", **options,
+) -> pd.DataFrame:  # fmt: skip
+    """The RFM summary of ``retain rfm`` for a transactions frame (``metrics.rfm``): one row
+    per customer with a purchase by ``observation_end`` (a date or ISO text; default the as-of
+    date), recency and T in ``time_unit``. Input options as in ``cohort_matrix``.
+
+    Example::
+
+        >>> retain.rfm(orders, observation_end="2024-09-30", time_unit="week")
+    """
+    from retain.views import RFM_COLUMNS
+
+    activity, settings = _day_frame(frame, customer, date, amount, period, options)
+    end = _date_of(observation_end)
+    rows, _ = rfm_of(activity, settings, observation_end=end, time_unit=time_unit,
+                     holdout=end is not None)  # fmt: skip
+    return rows[[c for c in RFM_COLUMNS if c in rows]]
+
+
+def at_risk(
+    frame: pd.DataFrame, customer: str | None = None, date: str | None = None,
+    amount: str | None = None, period: str = "month", *, observation_end=None,
+    time_unit: str = "week", horizon: float | None = None, min_orders: int = 1,
+    top: int | None = None, **options,
+) -> pd.DataFrame:  # fmt: skip
+    """The at-risk list of ``retain at-risk`` for a transactions frame (``churn.at_risk``);
+    ``attrs`` holds the fitted models as the JSON output carries them (``model``,
+    ``spend_model``) and the ``horizon``. Input options as in ``cohort_matrix``.
+
+    Example::
+
+        >>> top = retain.at_risk(orders, top=20, min_orders=2)
+        >>> top.attrs["model"]["converged"]
+    """
+    from retain.churn import YEAR
+    from retain.churn import at_risk as rank
+
+    activity, settings = _day_frame(frame, customer, date, amount, period, options)
+    rows, model = churn_of(activity, settings, observation_end=_date_of(observation_end),
+                           time_unit=time_unit)  # fmt: skip
+    horizon = horizon or YEAR[time_unit]
+    table = rank(rows, model, horizon, min_orders=min_orders, top=top)
+    table.attrs.update(model.meta(), horizon=horizon)
+    return table
+
+
+def churn_model(
+    frame: pd.DataFrame, customer: str | None = None, date: str | None = None,
+    amount: str | None = None, period: str = "month", *, observation_end=None,
+    time_unit: str = "week", holdout=None, **options,
+):  # fmt: skip
+    """``retain model`` for a transactions frame: a ``views.Fitted`` with the fitted models
+    (``.model``: BG/NBD ``.fit``, Gamma-Gamma ``.spend``, ``.meta()``) and, with ``holdout`` (a
+    date or ISO text), the validation table ``.holdout``. Input options as in
+    ``cohort_matrix``.
+
+    Example::
+
+        >>> fitted = retain.churn_model(orders, holdout="2024-10-01")
+        >>> fitted.holdout
+    """
+    activity, settings = _day_frame(frame, customer, date, amount, period, options)
+    end, start = _date_of(observation_end), _date_of(holdout)
+    return model_of(activity, settings, time_unit=time_unit, observation_end=end, holdout=start)
+
+
+def _date_of(value) -> dt.date | None:
+    return None if value is None else pd.Timestamp(value).date()
+
+
 def check_thresholds(
     activity: Activity, settings: Settings, *, min_retention: float | None = None,
     at: int = 1, cohorts: int | None = None, min_nrr: float | None = None,
