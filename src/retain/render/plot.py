@@ -565,6 +565,7 @@ def holdout(table: pd.DataFrame, fmt: str = "png", *, time_unit: str, length: fl
         ax.legend(
             loc="upper left",
             frameon=False,
+            alignment="left",
             title=(f"in all: {int(total['actual']):,} actual, {total['predicted']:,.0f} predicted"),
         )
         figure.suptitle(title, x=0.01, ha="left")
