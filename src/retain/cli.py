@@ -155,6 +155,13 @@ def _fail(message: str, debug: bool, code: int = 1):
     sys.exit(code)
 
 
+def _decorated(command, decorators):
+    """``command`` under ``decorators``, the first of them outermost (as written above it)."""
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
 def _flags(command: click.Command) -> dict[str, str]:
     """An option's name on the command line (``table-style``) -> its parameter (``table_style``)."""
     return {
@@ -289,8 +296,7 @@ def input_options(command):
                      help="Bad customer, date, amount or field count: stop, or skip and count."),
         click.option("--debug", is_flag=True, help="Show a traceback on errors."),
     ]  # fmt: skip
-    for option in reversed(options):
-        command = option(command)
+    command = _decorated(command, options)
 
     @functools.wraps(command)
     def guarded(**kwargs):
@@ -386,9 +392,7 @@ def output_options(command):
                      help="Heatmap colours in the table: auto is on a terminal without "
                           "NO_COLOR set."),
     ]  # fmt: skip
-    for option in reversed(options):
-        command = option(command)
-    return command
+    return _decorated(command, options)
 
 
 def _output_format(fmt: str | None, output: str | None) -> str | None:
@@ -483,9 +487,7 @@ def view_options(command):
                      help="Group offsets into brackets: retained when active in any offset of "
                           "one."),
     ]  # fmt: skip
-    for option in reversed(options):
-        command = option(command)
-    return command
+    return _decorated(command, options)
 
 
 VIEW = ("metric", "counts", "rolling", "relative", "mean", "max_offset", "min_cohort_size",
@@ -610,8 +612,7 @@ def _plot_command(name: str, doc: str, *extra):
         draw = getattr(pictures, name)
         write_atomic(output, draw(result, picture, title=title, **keywords))
 
-    for option in reversed(extra):
-        command = option(command)
+    command = _decorated(command, extra)
     extras = list(getattr(command, "__click_params__", []))
     output = click.option(
         "-o",
@@ -621,8 +622,7 @@ def _plot_command(name: str, doc: str, *extra):
         help="The picture: .png or .svg (written atomically).",
     )
     title = click.option("--title", help="Title [the metric, period and as-of date].")
-    for option in (title, output, view_options, input_options):
-        command = option(command)
+    command = _decorated(command, (input_options, view_options, output, title))
     plot.command(name, help=doc)(command)
 
 
@@ -793,9 +793,7 @@ def model_options(command):
                      help="Last day of the summary [the as-of date]; later purchases are left "
                           "out (the holdout)."),
     ]  # fmt: skip
-    for option in reversed(options):
-        command = option(command)
-    return command
+    return _decorated(command, options)
 
 
 def _day_activity(files, output, options: dict):

@@ -422,21 +422,35 @@ def render_summary(view: View, fmt: str) -> str:
     return "\n\n".join(parts) + "\n\n" + "\n".join(prefix + n for n in view.notes) + "\n"
 
 
-def _headline(table: pd.DataFrame, partial: str | None) -> str:
+def headline(table: pd.DataFrame, partial: str | None, figures=HEADLINE):
+    """The headline of the last complete period of a summary table: (its label, the label of
+    the period before or None, [(label, value, change against the period before)] for each
+    of ``figures``), or None when no period is complete."""
     complete = table[table["period"] != partial]
     if complete.empty:
-        return "no complete period yet"
+        return None
     now = complete.iloc[-1]
     before = complete.iloc[-2] if len(complete) > 1 else None
-    lines = [f"{now['period']} (the last complete period)"]
-    for label, column, kind in HEADLINE:
+    rows = []
+    for label, column, kind in figures:
         change = ""
         if before is not None and not _missing(now[column]) and not _missing(before[column]):
             delta = now[column] - before[column]
-            change = (f"  ({delta * 100:+.1f} points)" if kind == "rate"
-                      else f"  ({delta:+,.0f})" if kind == "count"
-                      else f"  ({_cents(delta):+,})")  # fmt: skip
-        lines.append(f"  {label:<15}{_human(now[column], kind):>12}{change}")
+            change = (f"{delta * 100:+.1f} points" if kind == "rate"
+                      else f"{delta:+,.0f}" if kind == "count"
+                      else f"{_cents(delta):+,}")  # fmt: skip
+        rows.append((label, _human(now[column], kind), change))
+    return now["period"], None if before is None else before["period"], rows
+
+
+def _headline(table: pd.DataFrame, partial: str | None) -> str:
+    found = headline(table, partial)
+    if found is None:
+        return "no complete period yet"
+    period, _, rows = found
+    lines = [f"{period} (the last complete period)"]
+    for label, value, change in rows:
+        lines.append(f"  {label:<15}{value:>12}" + (f"  ({change})" if change else ""))
     return "\n".join(lines)
 
 

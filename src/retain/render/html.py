@@ -15,7 +15,7 @@ from retain import __version__
 from retain.metrics import Segmented
 from retain.metrics.summary import COLUMNS, KINDS
 from retain.normalize import SKIP_REASONS
-from retain.render import HEADLINE, PARTIAL_MARK, _blocks, _cents, _human, _missing, plot
+from retain.render import HEADLINE, PARTIAL_MARK, _blocks, _human, headline, plot
 from retain.views import View
 
 STYLE = """
@@ -48,26 +48,16 @@ def _table(rows: list[list[str]], headers: list[str]) -> str:
 
 
 def _cards(summary) -> str:
-    table = next(iter(summary.figures.values()))
-    complete = table[table["period"] != summary.partial]
-    if complete.empty:
+    figures = (*HEADLINE[:5], ("revenue", "revenue", "money"), *HEADLINE[5:])
+    found = headline(next(iter(summary.figures.values())), summary.partial, figures)
+    if found is None:
         return "<p>No complete period yet.</p>"
-    now = complete.iloc[-1]
-    before = complete.iloc[-2] if len(complete) > 1 else None
-    cards = []
-    for label, column, kind in (*HEADLINE[:5], ("revenue", "revenue", "money"), *HEADLINE[5:]):
-        change = ""
-        if before is not None and not _missing(now[column]) and not _missing(before[column]):
-            delta = now[column] - before[column]
-            change = (f"{delta * 100:+.1f} points" if kind == "rate"
-                      else f"{delta:+,.0f}" if kind == "count"
-                      else f"{_cents(delta):+,}")  # fmt: skip
-            change = f"{change} on {before['period']}"
-        value = _human(now[column], kind) or "n/a"
-        cards.append(f'<div class="card"><div class="label">{escape(label)}</div>'
-                     f'<div class="value">{escape(value)}</div>'
-                     f'<div class="change">{escape(change)}</div></div>')  # fmt: skip
-    return (f"<h2>{escape(str(now['period']))}: the last complete {summary.period}</h2>"
+    period, before, rows = found
+    cards = [f'<div class="card"><div class="label">{escape(label)}</div>'
+             f'<div class="value">{escape(value or "n/a")}</div>'
+             f'<div class="change">{escape(f"{change} on {before}" if change else "")}</div>'
+             "</div>" for label, value, change in rows]  # fmt: skip
+    return (f"<h2>{escape(str(period))}: the last complete {summary.period}</h2>"
             f'<div class="cards">{"".join(cards)}</div>')  # fmt: skip
 
 
