@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -270,7 +271,7 @@ def test_config_keys_for_other_commands_and_underscores(write):
         ('[cohrt]\nperiod = "week"', "[cohrt] is not a command of retain"),
         ('[summary]\nmetric = "revenue"', "[summary] has no option 'metric'"),
         ("period = ", "not valid TOML"),
-        ('period = "fortnight"', "Invalid value for '--period': 'fortnight' is not one of"),
+        ('period = "fortnight"', "bad.toml: period = 'fortnight': 'fortnight' is not one of"),
     ],
 )
 def test_config_mistakes_are_usage_errors(write, content, message):
@@ -294,3 +295,72 @@ def test_every_option_reads_its_environment_variable():
             if param.param_type_name == "option" and param.name not in ("help",):
                 flag = max((f for f in param.opts if f.startswith("--")), key=len)
                 assert param.envvar == "RETAIN_" + flag[2:].upper().replace("-", "_")
+
+
+def test_config_values_are_checked_with_the_file_and_key(write):
+    bad = write("bad.toml", 'period = "fortnight"\n')
+    result = invoke("cohort", SMALL, "--config", bad)
+    assert result.exit_code == 2
+    assert f"{bad}: period = 'fortnight': 'fortnight' is not one of" in result.stderr
+    table = write("table.toml", '[cohort]\nmax-offset = "x"\n')
+    result = invoke("cohort", SMALL, "--config", table)
+    assert f"{table}: [cohort] max-offset = 'x'" in result.stderr
+
+
+def test_a_top_level_value_applies_where_it_is_taken(write):
+    config = write(
+        "c.toml", 'format = "csv"\nwhere = "amount!=100"\n[plot.curves]\nhighlight = 1\n'
+    )
+    inspect = invoke("inspect", SMALL, "--config", config)  # inspect writes table or json
+    assert inspect.exit_code == 0 and inspect.stdout.startswith("file ")
+    cohort = invoke("cohort", SMALL, "--config", config)  # a string for a repeatable option
+    assert cohort.stdout.splitlines()[1:] == [
+        "2024-01,2,1.000000,0.500000,0.500000",
+        "2024-02,1,1.000000,0.000000,",
+    ]  # e's 100 left out
+    from retain.cli import cli as group
+
+    curves = group.commands["plot"].commands["curves"]
+    ctx = curves.make_context("curves", [SMALL, "--config", config, "-o", "x.png"])
+    assert ctx.params["highlight"] == 1  # [plot.curves]
+    assert (
+        "[plot.curvez] is not a command"
+        in invoke(
+            "cohort", SMALL, "--config", write("z.toml", "[plot.curvez]\nhighlight = 1\n")
+        ).stderr
+    )
+
+
+def test_flags_on_in_the_config_turn_off_on_the_command_line(write):
+    config = write("c.toml", "rolling = true\n")
+    rolling = invoke("cohort", SMALL, "--config", config, "--format", "csv").stdout
+    plain = invoke("cohort", SMALL, "--config", config, "--no-rolling", "--format", "csv").stdout
+    assert plain == invoke("cohort", SMALL, "--format", "csv").stdout
+    # rolling: a is active in Feb and b in March, so 2024-01 keeps 100% at offset 1
+    assert rolling.splitlines()[1] == "2024-01,2,1.000000,1.000000,0.500000"
+
+
+def test_256_colours_are_xterm_levels_with_readable_text():
+    for share in np.linspace(0, 1, 11):
+        rgb = colors.colour(share, 0, 1)
+        code = re.match(r"\x1b\[48;5;(\d+)m\x1b\[38;5;(\d+)m", colors.ansi("x", rgb, False))
+        back, fore = int(code[1]) - 16, int(code[2])
+        shown = [colors.LEVELS[back // 36], colors.LEVELS[back // 6 % 6], colors.LEVELS[back % 6]]
+        assert shown == [min(colors.LEVELS, key=lambda level: abs(level - c)) for c in rgb]
+        lum = colors.luminance([c / 255 for c in shown])
+        contrast = (lum + 0.05) / 0.05 if fore == 16 else 1.05 / (lum + 0.05)
+        assert contrast >= 4.5  # WCAG AA for the text on the colour drawn
+
+
+def test_summary_xlsx_marks_the_partial_period(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    out = tmp_path / "s.xlsx"
+    assert invoke("summary", "examples/orders.csv", "-o", out).exit_code == 0
+    book = openpyxl.load_workbook(out)
+    sheet = book["retain"]
+    last = sheet.max_row
+    assert sheet.cell(last, 1).value == "2025-03" and sheet.cell(last, 1).font.i
+    assert not sheet.cell(last - 1, 1).font.i
+    assert "cells in italics: a partial period (it ends after the as-of date)" in [
+        c.value for c in book["notes"]["A"]
+    ]

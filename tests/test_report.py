@@ -139,8 +139,14 @@ def test_report_without_amounts_has_no_revenue_heatmap(write, tmp_path):
     path = write("events.csv", "customer,date\na,2024-01-05\na,2024-02-10\nb,2024-01-20\n")
     out = tmp_path / "e.html"
     assert invoke("report", path, "-o", out).exit_code == 0
-    headings = Page(out.read_text()).headings
-    assert "Retention by cohort" in headings and "Revenue retention by cohort" not in headings
+    page = Page(out.read_text())
+    assert "Retention by cohort" in page.headings
+    assert "Revenue retention by cohort" not in page.headings
+    text = out.read_text()
+    assert "n/a" not in text and "NRR" not in text  # no empty money cards
+    assert "<th>revenue</th>" not in text  # nor empty money columns
+    assert "no amount column: every row is activity; no revenue figures" in page.cells
+    assert "@media print" in text  # on paper: shrunk to the page, nothing cut
 
 
 def _chromium():

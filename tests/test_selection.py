@@ -299,3 +299,11 @@ def test_python_api_takes_every_selection_option(run, write):
     assert matrix.attrs["currency"] == "USD"
     with pytest.raises(TypeError, match="unknown option 'wher'"):
         retain.cohort_matrix(frame, wher=["x=1"])
+
+
+def test_where_on_a_column_read_as_numbers(run):
+    # amounts are read as numbers: the condition compares their text (0.0 reads "0")
+    result = run("cohort", "examples/orders.csv", "--where", "amount!=0", "--max-offset", "1",
+                 "--format", "csv")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("cohort,customers,0,1\n2024-01,150,")

@@ -173,6 +173,25 @@ def _flags(command: click.Command) -> dict[str, str]:
     }
 
 
+def _convert(ctx, option: click.Option, value):
+    """``value`` as the option's flag would give it (its type, then its callback)."""
+    value = option.type_cast_value(ctx, value)
+    return option.callback(ctx, option, value) if option.callback else value
+
+
+def _takes(command: click.Command, name: str, value) -> bool:
+    """Whether ``command`` has the option ``--name`` and takes ``value`` for it."""
+    flags = _flags(command)
+    if name not in flags:
+        return False
+    option = next(p for p in command.params if p.name == flags[name])
+    try:
+        _convert(click.Context(command), option, value)
+    except click.BadParameter:
+        return False
+    return True
+
+
 def _config(ctx, param, path):
     """--config FILE (or RETAIN_CONFIG): the file's values become the command's defaults, so
     that environment variables and flags override them (click: flag > envvar > default_map)."""
@@ -189,23 +208,49 @@ def _config(ctx, param, path):
     commands = dict(_commands())
     known = {name for command in commands.values() for name in _flags(command)}
     mine = _flags(ctx.command)
-    defaults = {}
+    params = {p.name: p for p in ctx.command.params}
+
+    def suits(name: str, value, where: str, strict: bool) -> bool:
+        """Whether this command's option takes ``value`` as its flag would; a value it refuses
+        is an error naming the file and key, or, for a top-level key (``strict`` False) that
+        another command takes, left to that command (``format = "csv"`` and inspect)."""
+        try:
+            _convert(ctx, params[mine[name]], value)
+        except click.BadParameter as exc:
+            if not strict and any(_takes(c, name, value) for c in commands.values()):
+                return False
+            raise click.BadParameter(f"{path}: {where}{name} = {value!r}: {exc.message}") from None
+        return True
+
+    def value_of(name: str, value):
+        option = params.get(mine.get(name))
+        return (
+            [value] if option is not None and option.multiple and isinstance(value, str) else value
+        )
+
+    tables, defaults = [], {}
     for key, value in table.items():
-        if isinstance(value, dict):  # a command's own table
-            if key not in commands:
-                raise click.BadParameter(f"{path}: [{key}] is not a command of retain")
-            flags = _flags(commands[key])
-            for name in value:
-                if name.replace("_", "-") not in flags:
-                    raise click.BadParameter(f"{path}: [{key}] has no option {name!r}")
-            if key == ctx.info_name:
-                defaults.update({mine[n.replace("_", "-")]: v for n, v in value.items()})
-            continue
-        name = key.replace("_", "-")
-        if name not in known or name == "config":
-            raise click.BadParameter(f"{path}: {key!r} is not an option of any retain command")
-        if name in mine:
-            defaults.setdefault(mine[name], value)
+        if isinstance(value, dict) and isinstance(cli.commands.get(key), click.Group):
+            tables += [(f"{key}.{sub}", sub, t) for sub, t in value.items()]  # [plot.curves]
+        elif isinstance(value, dict):
+            tables.append((key, key, value))
+        else:
+            name = key.replace("_", "-")
+            if name not in known or name == "config":
+                raise click.BadParameter(f"{path}: {key!r} is not an option of any retain command")
+            if name in mine and suits(name, value_of(name, value), "", strict=False):
+                defaults[mine[name]] = value_of(name, value)
+    for where, key, values in tables:
+        if key not in commands or not isinstance(values, dict):
+            raise click.BadParameter(f"{path}: [{where}] is not a command of retain")
+        for name in values:
+            if name.replace("_", "-") not in _flags(commands[key]):
+                raise click.BadParameter(f"{path}: [{where}] has no option {name!r}")
+        if key == ctx.info_name:
+            for name, value in values.items():
+                name = name.replace("_", "-")
+                suits(name, value_of(name, value), f"[{where}] ", strict=True)
+                defaults[mine[name]] = value_of(name, value)
     ctx.default_map = {**(ctx.default_map or {}), **defaults}
     return path
 
@@ -273,7 +318,7 @@ def input_options(command):
         click.option("--scheduler", metavar="ADDRESS",
                      help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --engine dask) "
                           "[a local cluster]."),
-        click.option("--case-sensitive-ids", is_flag=True,
+        click.option("--case-sensitive-ids/--no-case-sensitive-ids", default=False,
                      help="Compare email ids as written (default: lower-cased)."),
         click.option("--customers", metavar="FILE",
                      help="A customers table (id, signup date, attributes) joined on the id: "
@@ -289,7 +334,7 @@ def input_options(command):
         click.option("--segment", metavar="COL",
                      help="One matrix per value of COL (e.g. channel), by each customer's first "
                           "activity."),
-        click.option("--dedupe", is_flag=True,
+        click.option("--dedupe/--no-dedupe", default=False,
                      help="Skip rows equal in every column to an earlier row."),
         click.option("--on-bad-rows", type=click.Choice(("fail", "skip")), default="fail",
                      show_default=True,
@@ -463,10 +508,10 @@ def view_options(command):
     options = [
         click.option("--metric", type=click.Choice(METRICS), default="retention",
                      show_default=True, help="What each cell shows."),
-        click.option("--counts", is_flag=True,
+        click.option("--counts/--no-counts", default=False,
                      help="Customer counts instead of rates (retention: active, churn: gone, "
                           "repeat: 2+ orders)."),
-        click.option("--rolling", is_flag=True,
+        click.option("--rolling/--no-rolling", default=False,
                      help="Rolling retention: active in period k or any later one (churn: gone "
                           "for good)."),
         click.option("--relative", type=click.Choice(("first", "previous")), default="first",
@@ -695,7 +740,9 @@ def summary(files, fmt, output, table_style, color, **options):
     metavar="K",
     help="With --cohort: the customers active at offset K (the matrix's cell).",
 )
-@click.option("--rolling", is_flag=True, help="With --cohort: active at offset K or later.")
+@click.option(
+    "--rolling/--no-rolling", default=False, help="With --cohort: active at offset K or later."
+)
 @click.option(
     "--status",
     type=click.Choice(("active", "lapsed", "churned", "reactivated")),
@@ -936,13 +983,19 @@ def model(files, time_unit, observation_end, holdout, plot_path, fmt, output, **
 
 
 def _rate(ctx, param, value):
+    """A rate as a fraction or a percentage; retention and churn within 0-100%, NRR within
+    0-1,000% (a bare 30 is 3,000%: a slip for 30%, refused)."""
     if value is None:
         return None
-    text = value.strip()
+    text = str(value).strip()
     try:
         rate = float(text[:-1]) / 100 if text.endswith("%") else float(text)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a rate; write 0.3 or 30%") from None
+    top = 10.0 if param.name == "min_nrr" else 1.0
+    if not 0 <= rate <= top:
+        raise click.BadParameter(f"{value!r} is {rate:.0%}, outside 0% to {top:.0%}; write a "
+                                 "fraction (0.3) or a percentage (30%)")  # fmt: skip
     return rate
 
 
@@ -1009,12 +1062,13 @@ def check(files, min_retention, at, last_cohorts, min_nrr, max_churn, **options)
     for message in run_messages(activity):
         click.echo(f"retain: {message}", err=True)
     for item in checks:
+        shown = "{:.1%}" if item.unit == "rate" else "{:,.0f} days"
         value = "undefined" if item.value is None or item.value != item.value else (
-            f"{item.value:.1%}"
+            shown.format(item.value)
         )  # fmt: skip
         sign = ">=" if item.minimum else "<="
         click.echo(f"{'ok  ' if item.holds else 'FAIL'} {item.name}: {value} "
-                   f"(must be {sign} {item.bound:.1%})")  # fmt: skip
+                   f"(must be {sign} {shown.format(item.bound)})")  # fmt: skip
     if not all(item.holds for item in checks):
         click.get_current_context().exit(3)
 

@@ -182,6 +182,7 @@ class Activity:
     warnings: list[str] = field(default_factory=list)
     tally: object = None
     customers: dict | None = None  # what the customers table held (--customers)
+    newest: dt.date | None = None  # the newest row used; None when rows reach past as-of
 
     def fold(self, work: Callable[[Part], object]) -> list:
         """``work`` of each merged partition of the activity, on the local engine's threads."""
@@ -236,11 +237,23 @@ def activity_of(
     currency = check_currencies(currencies, settings.currency)
     warnings = [w for c in sorted(statuses) if (w := status_warning(c, statuses[c]))]
     warnings += _overlaps(hashes) + signup_warnings
-    as_of = settings.as_of or pd.Timestamp(max(latest)).date()
+    newest = pd.Timestamp(max(latest)).date()
+    as_of = settings.as_of or newest
     if settings.until is not None:
         as_of = min(as_of, settings.until)
+    if (as_of - newest).days >= STALE_DAYS and not counts.skipped.get("after_as_of"):
+        warnings.append(
+            f"the newest row is from {newest.isoformat()}, {(as_of - newest).days} days before "
+            f"the as-of date {as_of.isoformat()}: the periods after it count as observed with "
+            "no activity; pass an earlier --as-of, or check that the export is complete"
+        )
     files = sorted(files, key=_file_key)
-    return Activity(store, settings, counts, as_of, files, currency, warnings, tally)
+    beyond = counts.skipped.get("after_as_of")  # the export reaches past the as-of date
+    return Activity(store, settings, counts, as_of, files, currency, warnings, tally,
+                    newest=None if beyond else newest)  # fmt: skip
+
+
+STALE_DAYS = 7  # an as-of date this many days after the newest row: a stale export?
 
 
 def _file_key(info: dict):
@@ -801,6 +814,7 @@ class Threshold:
     value: float | None
     bound: float
     minimum: bool  # the value must be at least the bound (else at most)
+    unit: str = "rate"  # or "days"
 
     @property
     def holds(self) -> bool:
@@ -1017,4 +1031,9 @@ def check_thresholds(
         if max_churn is not None:
             value = None if last is None else float(last["churn_rate"])
             checks.append(Threshold(f"churn rate{label}", value, max_churn, False))
+    if activity.newest is not None and (activity.as_of - activity.newest).days >= STALE_DAYS:
+        checks.append(Threshold(
+            f"data freshness: days from the newest row ({activity.newest.isoformat()}) to the "
+            f"as-of date", (activity.as_of - activity.newest).days, STALE_DAYS - 1, False,
+            "days"))  # fmt: skip
     return checks

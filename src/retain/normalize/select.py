@@ -17,6 +17,7 @@ import pandas as pd
 from retain.errors import RetainError, counted
 from retain.headers import key
 from retain.normalize.columns import find_column
+from retain.normalize.text import as_text
 
 _CONDITION = re.compile(r"^(?P<column>.+?)\s*(?P<op>!=|=|~)(?P<value>.*)$", re.S)
 
@@ -63,12 +64,12 @@ def keep_mask(frame: pd.DataFrame, conditions: list[Condition]) -> np.ndarray:
     by_column: dict[tuple[str, str], list[str]] = {}
     for c in conditions:
         if c.op == "~":
-            text = frame[c.column].fillna("").str.strip()
+            text = as_text(frame[c.column]).str.strip()
             keep &= text.str.contains(c.value, regex=True).fillna(False).to_numpy(bool)
         else:
             by_column.setdefault((c.column, c.op), []).append(c.value)
     for (column, op), values in by_column.items():
-        inside = frame[column].fillna("").str.strip().isin(values).to_numpy(bool)
+        inside = as_text(frame[column]).str.strip().isin(values).to_numpy(bool)
         keep &= inside if op == "=" else ~inside
     return keep
 

@@ -324,7 +324,10 @@ def tabular(view: View, average: bool = False):
         rows = [[*([segment] if lead else []), *(_typed(r[c], kinds[c]) for c in COLUMNS)]
                 for segment, table in content.figures.items()
                 for r in table.to_dict("records")]  # fmt: skip
-        return header, rows, kinds, set(), set()
+        at = header.index("period")
+        partial = {(i, j) for i, row in enumerate(rows) if row[at] == content.partial
+                   for j in range(len(header))}  # fmt: skip
+        return header, rows, kinds, partial, set()
     blocks = _blocks(content)
     offsets = max((_offsets(r) for _, r in blocks), key=len)
     header = [*lead, "cohort", "customers", *map(str, offsets)]

@@ -93,10 +93,15 @@ def hex_of(rgb: tuple[int, int, int]) -> str:
 def ansi(text: str, rgb: tuple[int, int, int], truecolor: bool = True) -> str:
     """``text`` on a background of ``rgb`` with the contrasting foreground: 24-bit colour, or
     the nearest of xterm's 256 colours (its 6x6x6 cube) for terminals without it."""
-    fg = text_colour(rgb)
     if truecolor:
+        fg = text_colour(rgb)
         back, fore = ";".join(map(str, rgb)), ";".join(map(str, fg))
         return f"\x1b[48;2;{back}m\x1b[38;2;{fore}m{text}\x1b[0m"
-    cube = [round(c / 255 * 5) for c in rgb]
+    cube = [min(range(6), key=lambda i: abs(LEVELS[i] - c)) for c in rgb]
+    shown = tuple(LEVELS[i] for i in cube)  # the colour the terminal draws: contrast with it
     back = 16 + 36 * cube[0] + 6 * cube[1] + cube[2]
-    return f"\x1b[48;5;{back}m\x1b[38;5;{16 if fg[0] == 0 else 231}m{text}\x1b[0m"
+    fore = 16 if text_colour(shown)[0] == 0 else 231
+    return f"\x1b[48;5;{back}m\x1b[38;5;{fore}m{text}\x1b[0m"
+
+
+LEVELS = (0, 95, 135, 175, 215, 255)  # the channel levels of xterm's 6x6x6 colour cube

@@ -12,6 +12,7 @@ from html import escape
 from tabulate import tabulate
 
 from retain import __version__
+from retain.errors import counted
 from retain.metrics import Segmented
 from retain.metrics.summary import COLUMNS, KINDS
 from retain.normalize import SKIP_REASONS
@@ -28,16 +29,25 @@ h1 { font-size: 1.6em; margin-bottom: 0.1em; } h2 { font-size: 1.2em; margin-top
 .card { border: 1px solid #d8d8d8; border-radius: 6px; padding: 0.6em 1em; min-width: 9em; }
 .card .label { color: #555; font-size: 0.85em; } .card .value { font-size: 1.5em; }
 .card .change { font-size: 0.85em; color: #555; }
-figure { margin: 1em 0; } figure img { max-width: 100%; height: auto; }
+figure { margin: 1em 0; overflow-x: auto; } figure img { height: auto; }
 .table { overflow-x: auto; } table { border-collapse: collapse; font-size: 0.85em; }
 th, td { padding: 0.25em 0.6em; border-bottom: 1px solid #eee; white-space: nowrap; }
 td { text-align: right; } td:first-child, th:first-child { text-align: left; }
 code { background: #f4f4f4; padding: 0.1em 0.3em; border-radius: 3px; word-break: break-all; }
 footer { margin-top: 3em; color: #555; font-size: 0.85em; }
+@media print {  /* the page on paper: pictures and tables shrunk to its width */
+  body { max-width: none; margin: 0; font-size: 11px; }
+  figure, .cards, table { break-inside: avoid; } figure img { max-width: 100%; }
+  .table, figure { overflow: visible; } table { font-size: 6.5px; }
+  th, td { padding: 1px 3px; white-space: normal; } td:first-child { white-space: nowrap; }
+  h2 { break-after: avoid; }
+}
 """
 
 
 def _picture(svg: bytes, alt: str) -> str:
+    """An SVG picture inside the page; at its own size (scrolled sideways when wider than the
+    page, so that a large matrix stays legible), shrunk to the page's width in print."""
     data = base64.b64encode(svg).decode("ascii")
     return f'<figure><img alt="{escape(alt)}" src="data:image/svg+xml;base64,{data}"></figure>'
 
@@ -54,20 +64,23 @@ def _cards(summary) -> str:
         return "<p>No complete period yet.</p>"
     period, before, rows = found
     cards = [f'<div class="card"><div class="label">{escape(label)}</div>'
-             f'<div class="value">{escape(value or "n/a")}</div>'
+             f'<div class="value">{escape(value)}</div>'
              f'<div class="change">{escape(f"{change} on {before}" if change else "")}</div>'
-             "</div>" for label, value, change in rows]  # fmt: skip
+             "</div>" for label, value, change in rows if value]  # fmt: skip
     return (f"<h2>{escape(str(period))}: the last complete {summary.period}</h2>"
             f'<div class="cards">{"".join(cards)}</div>')  # fmt: skip
 
 
 def _figures(summary) -> str:
+    """The figures by period; columns empty in every period (money without amounts) left
+    out."""
     table = next(iter(summary.figures.values()))
+    columns = [c for c in COLUMNS[1:] if table[c].notna().any()]
     rows = []
     for row in table.to_dict("records"):
         label = row["period"] + (PARTIAL_MARK if row["period"] == summary.partial else "")
-        rows.append([label, *(_human(row[c], KINDS[c]) for c in COLUMNS[1:])])
-    return _table(rows, list(COLUMNS))
+        rows.append([label, *(_human(row[c], KINDS[c]) for c in columns)])
+    return _table(rows, ["period", *columns])
 
 
 def _segments(report) -> str:
@@ -103,7 +116,6 @@ def render_report(view: View) -> str:
     """The report's HTML page (``views.Report`` in ``view.content``)."""
     report = view.content
     summary = report.summary
-    first = _blocks(report.retention)[0][1]
     files = ", ".join(sorted(f["name"] for f in view.meta.get("files", [])))
     parts = [
         "<!doctype html>",
@@ -133,18 +145,21 @@ def render_report(view: View) -> str:
     rows = view.meta.get("rows", {})
     quality = [f"{rows.get('read', 0):,} rows read, {rows.get('used', 0):,} used"]
     skipped = rows.get("skipped", {})
-    quality += [f"{count:,} rows skipped: {escape(SKIP_REASONS[reason])}"
+    quality += [f"{counted(count, 'row')} skipped: {escape(SKIP_REASONS[reason])}"
                 for reason, count in skipped.items()] or ["no row skipped"]  # fmt: skip
     if not view.meta.get("layout"):  # a layout's name is in the notes
         quality.append("layout: none detected; columns as found")
-    if not view.meta.get("currency"):
+    amounts = any(f["columns"].get("amount") for f in view.meta.get("files", []))
+    if amounts and not view.meta.get("currency"):
         quality.append("currency: no currency column; the amounts are taken as one currency")
+    if not amounts:
+        quality.append("no amount column: every row is activity; no revenue figures")
     quality += [escape(m) for m in report.messages if not m.startswith("skipped ")]
     quality += [escape(n) for n in view.notes]
     parts += ["<h2>Data quality and notes</h2><ul>",
               *(f"<li>{q}</li>" for q in quality), "</ul>",
               f"<footer>Made by <code>{escape(report.command)}</code> with retain "
-              f"{__version__}. Definitions: docs/METRICS.md. The {first.metric} heatmap "
-              "and curves count complete cells only in their averages.</footer>",
+              f"{__version__}; the figures are defined in retain's docs/METRICS.md. Averages "
+              "count complete cells only.</footer>",
               "</body></html>"]  # fmt: skip
     return "\n".join(parts) + "\n"

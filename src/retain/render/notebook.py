@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pandas as pd
 
+from retain.errors import RetainError
 from retain.metrics import CohortResult, Segmented
 from retain.render import _blocks, _grid_rows, _offsets, colors
 from retain.views import _title
@@ -104,6 +105,12 @@ def result_of(matrix) -> CohortResult | Segmented:
 def style(matrix):
     """The Styler of a matrix (``retain.cohort_matrix``'s frame or a ``CohortResult``), for
     ``.to_html()`` or ``.to_excel()``; a segmented matrix gives one Styler per segment."""
+    try:
+        import jinja2  # noqa: F401
+    except ImportError:
+        raise RetainError(
+            "the notebook view needs Jinja2: pip install 'retain[notebook]'"
+        ) from None
     result = result_of(matrix)
     if isinstance(result, Segmented):
         return {s: styled(r) for s, r in result.results.items()}

@@ -102,6 +102,8 @@ def to_xlsx(
             "mid_type": "num", "mid_value": (low + high) / 2, "mid_color": ends[1],
             "max_type": "num", "max_value": high, "max_color": ends[2],
         })  # fmt: skip
+    if emphasis:
+        notes = [*notes, "cells in italics: a partial period (it ends after the as-of date)"]
     notes_sheet = book.add_worksheet("notes")
     notes_sheet.set_column(0, 0, 100)
     for i, note in enumerate(notes):
