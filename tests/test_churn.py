@@ -317,3 +317,16 @@ def test_api_gives_the_commands_numbers(simulated):
     ).stdout)["holdout"]["groups"][-1]["actual"]  # fmt: skip
     summary = retain.rfm(frame, observation_end="2024-06-30")
     assert list(summary.columns[:5]) == ["customer", "frequency", "recency", "T", "monetary_value"]
+
+
+def test_one_dropout_probability_for_all_is_shown_as_p():
+    # examples/orders.csv is drawn with one drop-out chance for everyone: the fit runs to the
+    # limit a, b -> infinity (tests/test_models.py), which the outputs show as p
+    document = json.loads(invoke("model", "examples/orders.csv", "--format", "json").stdout)
+    model = document["model"]
+    assert model["converged"] is True and model["a"] is None and model["b"] is None
+    assert model["p"] == pytest.approx(0.1085, abs=1e-3)
+    assert set(model["standard_errors"]) == {"r", "alpha", "p"}
+    text = invoke("model", "examples/orders.csv").stdout.splitlines()
+    assert text[3].split()[:2] == ["p", "0.1085"]
+    assert "the dropout probability is the same for every customer" in text[4]

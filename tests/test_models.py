@@ -1,8 +1,10 @@
 """BG/NBD and Gamma-Gamma models (retain.models): simulation recovery, the published CDNOW figures,
 unit and property checks."""
 
+import math
 import pathlib
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -10,13 +12,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.integrate import quad
-from scipy.special import betaln
+from scipy.special import betaln, gammaln
 
 from retain.errors import RetainError
 from retain.models import (
     BGNBDFit,
     GammaGammaFit,
     ModelError,
+    bgnbd_common_dropout_log_likelihood,
     bgnbd_log_likelihood,
     expected_purchases,
     expected_purchases_new,
@@ -30,6 +33,7 @@ from retain.models import (
 )
 
 CDNOW = pathlib.Path(__file__).parent / "data/cdnow/cdnow_customers_summary_with_transactions.csv"
+ORDERS = pathlib.Path(__file__).parent.parent / "examples/orders.csv"
 PUBLISHED = BGNBDFit(0.243, 4.414, 0.793, 2.426, -9582.4, True, 2357, {})  # FHL 2005, sec. 7
 NAMES = ("r", "alpha", "a", "b")
 
@@ -115,6 +119,8 @@ def test_bgnbd_reproduces_the_published_cdnow_fit(cdnow, cdnow_fit):
     assert fit.standard_errors == pytest.approx(
         dict(r=0.0126, alpha=0.378, a=0.186, b=0.705), rel=0.02
     )
+    # an ordinary fit, far from the common-dropout ridge (a + b = 3.2)
+    assert fit.p is None and not fit.common_dropout
 
 
 def test_bgnbd_log_likelihood_at_the_published_parameters(cdnow):
@@ -265,6 +271,36 @@ def test_expected_purchases_match_quadrature(model):
                         T,
                         t,
                     )
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [(3e3, 4e3), (1e5, 8e5), (2e6, 5e4), (3e5, 40.0)],  # narrow Beta(a, b + x) posteriors
+)
+def test_expected_purchases_with_large_a_and_b(a, b):
+    """Where hyp2f1 overflows and the quadrature must find a narrow peak (of width about
+    1/sqrt(a) relative to the mean): against quad over p, broken at the mean +- k sd."""
+    from scipy.stats import beta
+
+    fit = BGNBDFit(0.9, 7.6, a, b, float("nan"), True, 0, {})
+    for x, recency, T in [(0, 0.0, 39.0), (3, 20.0, 39.0), (200, 400.0, 500.0)]:
+        posterior = beta(a, b + x)
+        mean, sd = posterior.mean(), posterior.std()
+        cuts = [c for c in mean + sd * np.array([-40, -10, -3, 0, 3, 10, 40]) if 0 < c < 1]
+        cuts = [max(mean - 40 * sd, 0.0), *cuts, min(mean + 40 * sd, 1.0)]
+        for t in [1.0, 39.0, 1e4]:
+            s, n = t / (fit.alpha + T), fit.r + x
+
+            def bought(p, s=s, n=n, density=posterior.pdf):
+                return -np.expm1(-n * np.log1p(s * p)) / p * density(p)
+
+            pieces = zip(cuts, cuts[1:], strict=False)
+            mean_bought = sum(quad(bought, lo, hi, epsabs=0, epsrel=1e-10)[0] for lo, hi in pieces)
+            expected = mean_bought * p_alive(fit, x, recency, T)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                value = expected_purchases(fit, t, x, recency, T)
+            assert value == pytest.approx(expected, rel=1e-6), (x, t)
 
 
 def test_expected_purchases_new_matches_simulation():
@@ -418,3 +454,190 @@ def test_expected_spend_lies_between_the_population_and_customer_means(model, x,
     value = expected_spend(fit, x, spend)
     low, high = sorted([fit.population_mean, spend])
     assert low * (1 - 1e-12) <= value <= high * (1 + 1e-12)
+
+
+# --- the common-dropout limit (a, b -> infinity, a / (a + b) -> p) -------------------------------
+
+R, ALPHA, P = 0.9, 7.6, 0.1
+LIMIT = BGNBDFit(R, ALPHA, math.inf, math.inf, float("nan"), True, 0, {}, p=P)
+HISTORIES = dict(  # (x, t_x, T) from new to heavy buyers, recent and silent
+    frequency=np.array([0, 0, 1, 1, 2, 5, 18, 40]),
+    recency=np.array([0.0, 0.0, 0.5, 9.0, 30.0, 12.0, 60.0, 400.0]),
+    T=np.array([0.0, 39.0, 1.0, 10.0, 30.0, 60.0, 62.0, 500.0]),
+)
+
+
+def test_common_dropout_limit_is_the_full_model_at_large_a_and_b():
+    """The limit formulas against the full model's at a = p K, b = (1 - p) K: the gap shrinks
+    like 1 / K, to below 1e-4 at K = 1e7."""
+    x, recency, T = HISTORIES.values()
+    horizons = [1.0, 39.0, 1e4]
+    gaps = []
+    for K in [1e5, 1e7]:
+        full = BGNBDFit(R, ALPHA, P * K, (1 - P) * K, float("nan"), True, 0, {})
+        ll = bgnbd_log_likelihood(R, ALPHA, P * K, (1 - P) * K, x, recency, T)
+        assert bgnbd_common_dropout_log_likelihood(R, ALPHA, P, x, recency, T) == pytest.approx(
+            ll, abs=1e3 / K
+        )
+        pairs = [(p_alive(fit, x, recency, T), fit) for fit in (full, LIMIT)]
+        pairs = [
+            (np.concatenate([alive, *(expected_purchases(fit, t, x, recency, T) for t in horizons),
+                             expected_purchases_new(fit, horizons)]), fit)
+            for alive, fit in pairs
+        ]  # fmt: skip
+        (full_values, _), (limit_values, _) = pairs
+        assert np.all(limit_values > 0)
+        gaps.append(np.max(np.abs(full_values / limit_values - 1)))
+    assert gaps[1] < 1e-4
+    assert gaps[1] < gaps[0] / 50  # converging, like 1 / K
+
+
+def by_the_story(x, recency, T, t):
+    """Integrals over lambda ~ Gamma(R, ALPHA), dropout probability P, of: alive at T with x
+    purchases ((1-P)^x lambda^x e^(-lambda T)); gone right after the x-th at t_x (P (1-P)^(x-1)
+    lambda^x e^(-lambda t_x)); and alive times the purchases in the next t, given lambda and
+    alive, (1 - exp(-lambda P t)) / P (a Poisson process of rate lambda, stopped after each
+    purchase with probability P)."""
+
+    def prior(lam):
+        return np.exp(R * np.log(ALPHA) + (R - 1) * np.log(lam) - ALPHA * lam - gammaln(R))
+
+    def alive(lam):
+        return (1 - P) ** x * lam**x * np.exp(-lam * T) * prior(lam)
+
+    def gone(lam):
+        return P * (1 - P) ** (x - 1) * lam**x * np.exp(-lam * recency) * prior(lam) if x else 0.0
+
+    def future(lam):
+        return alive(lam) * -np.expm1(-lam * P * t) / P
+
+    return [quad(f, 0, np.inf, epsabs=0, epsrel=1e-11, limit=200)[0] for f in (alive, gone, future)]
+
+
+def test_common_dropout_formulas_by_quadrature_over_lambda():
+    """The limit's likelihood, P(alive), E[Y(t)] and E[X(t)] against the story, integrated."""
+    t = 39.0
+    for x, recency, T in zip(*HISTORIES.values(), strict=True):
+        alive, gone, future = by_the_story(x, recency, T, t)
+        assert bgnbd_common_dropout_log_likelihood(R, ALPHA, P, x, recency, T) == pytest.approx(
+            np.log(alive + gone), rel=1e-8
+        )
+        assert p_alive(LIMIT, x, recency, T) == pytest.approx(alive / (alive + gone), rel=1e-8)
+        expected = future / (alive + gone)
+        assert expected_purchases(LIMIT, t, x, recency, T) == pytest.approx(expected, rel=1e-8)
+    # a new customer, x = t_x = T = 0: (1/p) (1 - (alpha / (alpha + p t))^r)
+    assert expected_purchases_new(LIMIT, t) == pytest.approx(by_the_story(0, 0, 0, t)[2], rel=1e-8)
+
+
+def test_common_dropout_limit_is_fitted_to_simulated_customers():
+    """Customers who all drop out with the same p: the maximum is the limit, with r, alpha and p
+    recovered. (Sampling noise puts the maximum of about half of such samples at a finite a + b,
+    where the four-parameter fit stands or is doubtful; this seed's is at the limit.)"""
+    rng = np.random.default_rng(5)
+    sim = simulate_bgnbd(R, ALPHA, math.inf, math.inf, rng.uniform(10, 60, 2_000), rng, p=P)
+    fit = fit_bgnbd(sim.frequency, sim.recency, sim.T)
+    assert fit.converged and fit.common_dropout, fit.note
+    assert (fit.a, fit.b, fit.n) == (math.inf, math.inf, 2_000)
+    assert "a and b run to infinity" in fit.note and "p = 0." in fit.note
+    assert set(fit.standard_errors) == {"r", "alpha", "p"}
+    for name, value in dict(r=R, alpha=ALPHA, p=P).items():
+        se = fit.standard_errors[name]
+        assert 0 < se < 0.2 * value, (name, se)
+        assert abs(getattr(fit, name) - value) < 3 * se, (name, getattr(fit, name), se)
+    # the supremum along the ridge: above the full model at large a + b, with a / (a + b) = p
+    for K in [1e2, 1e3, 1e4]:
+        a, b = fit.p * K, (1 - fit.p) * K
+        ll = bgnbd_log_likelihood(fit.r, fit.alpha, a, b, sim.frequency, sim.recency, sim.T)
+        assert ll.sum() < fit.log_likelihood
+    ll = bgnbd_common_dropout_log_likelihood(fit.r, fit.alpha, fit.p, *sim[:3])
+    assert ll.sum() == pytest.approx(fit.log_likelihood, abs=1e-9)
+
+
+def test_common_dropout_expectations_match_a_simulated_holdout():
+    rng = np.random.default_rng(7)
+    sim = simulate_bgnbd(
+        R, ALPHA, math.inf, math.inf, rng.uniform(10, 60, 100_000), rng, holdout=39.0, p=P
+    )
+    expected = expected_purchases(LIMIT, 39.0, sim.frequency, sim.recency, sim.T)
+    for group in [
+        sim.frequency == 0,
+        sim.frequency == 1,
+        (sim.frequency >= 2) & (sim.frequency < 5),
+        sim.frequency >= 5,
+        np.ones(len(sim.T), dtype=bool),
+    ]:
+        actual, predicted = sim.holdout[group], expected[group]
+        spread = np.sqrt(np.sum((actual - predicted) ** 2))  # sd of the sum of the differences
+        assert abs(actual.sum() - predicted.sum()) < 4 * spread, group.sum()
+    alive = p_alive(LIMIT, sim.frequency, sim.recency, sim.T)
+    for low, high in [(0, 0.3), (0.3, 0.6), (0.6, 0.8), (0.8, 0.9)]:
+        band = (alive >= low) & (alive < high)
+        se = np.sqrt(np.sum(alive[band] * (1 - alive[band]))) / band.sum()
+        assert abs(sim.alive[band].mean() - alive[band].mean()) < 4 * se + 1e-3, (low, high)
+    # without a repeat purchase alive for sure; with one, at most 1 - p (just bought)
+    assert np.all(sim.alive[alive == 1.0]) and np.array_equal(alive == 1.0, sim.frequency == 0)
+    assert np.all(alive[sim.frequency > 0] <= 1 - P)
+    new = simulate_bgnbd(R, ALPHA, math.inf, math.inf, np.full(100_000, 39.0), rng, p=P)
+    mean, se = new.frequency.mean(), new.frequency.std() / np.sqrt(100_000)
+    assert abs(mean - expected_purchases_new(LIMIT, 39.0)) < 4 * se
+
+
+def test_common_dropout_fit_of_the_example_orders():
+    """examples/orders.csv, monthly activity in weeks: every customer drops out with p = 0.108;
+    the four-parameter starts ran along the ridge to a of 200 to 1200, b of 1700 to 9700."""
+    from retain.pipeline import read_activity, rfm_of
+    from retain.settings import settings_of
+
+    settings = settings_of(period="day")
+    activity = read_activity([str(ORDERS)], settings)
+    rfm, _ = rfm_of(activity, replace(settings, period="month"), time_unit="week")
+    rows = rfm.groupby(["frequency", "recency", "T"]).size().reset_index(name="count")
+    x, recency, T, count = (rows[name] for name in ("frequency", "recency", "T", "count"))
+    fit = fit_bgnbd(x, recency, T, weights=count)
+    assert fit.converged and fit.common_dropout, fit.note
+    assert fit.note == (
+        "a and b run to infinity: the dropout probability is the same for every customer "
+        "(p = 0.108)"
+    )
+    assert fit.n == 3320 and (fit.a, fit.b) == (math.inf, math.inf)
+    assert (fit.r, fit.alpha, fit.p) == pytest.approx((0.9435, 7.603, 0.1085), rel=1e-3)
+    assert fit.standard_errors == pytest.approx(dict(r=0.0405, alpha=0.390, p=0.00493), rel=0.02)
+    assert fit.log_likelihood == pytest.approx(-24803.658, abs=1e-3)
+    # above the four-parameter fit's best (-24803.80 at a = 644, b = 5288), and the ridge
+    ridge = bgnbd_log_likelihood(fit.r, fit.alpha, 644.0, 5288.0, x, recency, T) @ count
+    assert ridge < fit.log_likelihood - 0.1
+    # from a single start the four-parameter fit stopped on the ridge, and passed as converged
+    assert fit_bgnbd(x, recency, T, weights=count, starts=1).common_dropout
+    # the predictions use the limit's closed forms
+    assert p_alive(fit, 2, 10, 30) == pytest.approx(
+        1 / (1 + fit.p / (1 - fit.p) * ((fit.alpha + 30) / (fit.alpha + 10)) ** (fit.r + 2))
+    )
+
+
+def test_common_dropout_fit_states_are_consistent():
+    assert LIMIT.common_dropout and not TRUE.common_dropout and TRUE.p is None
+    with pytest.raises(ValueError, match="a = b = math.inf"):
+        BGNBDFit(0.9, 7.6, 1.0, 2.0, float("nan"), True, 0, {}, p=0.1)
+    with pytest.raises(ValueError, match="give its probability p"):
+        BGNBDFit(0.9, 7.6, math.inf, math.inf, float("nan"), True, 0, {})
+    with pytest.raises(ValueError, match="0 < p < 1"):
+        replace(LIMIT, p=1.0)
+    with pytest.raises(ValueError, match="needs a = b = math.inf"):
+        simulate_bgnbd(0.9, 7.6, 1.0, 2.0, np.ones(3), np.random.default_rng(0), p=0.1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    model=st.tuples(positive, positive, st.floats(1e-4, 1 - 1e-4)),
+    history=histories,
+    t=st.floats(0.01, 1_000),
+)
+def test_common_dropout_predictions_are_probabilities_and_grow(model, history, t):
+    r, alpha, p = model
+    fit = BGNBDFit(r, alpha, math.inf, math.inf, float("nan"), True, 0, {}, p=p)
+    alive = p_alive(fit, *history)
+    assert 0 <= alive <= 1 and (alive == 1 or history[0] > 0)
+    values = expected_purchases(fit, [t, 2 * t], *history)
+    assert np.all(np.isfinite(values)) and np.all(values >= 0)
+    assert values[1] >= values[0] * (1 - 1e-12)
+    assert values[1] <= alive / p * (1 + 1e-12)  # at most 1 / p purchases while alive

@@ -41,10 +41,12 @@ class ChurnModel:
     def meta(self) -> dict:
         """What the JSON outputs carry of the model."""
         fit = self.fit
+        common = fit.common_dropout  # a and b infinite: one drop-out probability p for all
         meta = {"model": {
-            "name": "bgnbd", "r": fit.r, "alpha": fit.alpha, "a": fit.a, "b": fit.b,
+            "name": "bgnbd", "r": fit.r, "alpha": fit.alpha,
+            "a": None if common else fit.a, "b": None if common else fit.b, "p": fit.p,
             "log_likelihood": fit.log_likelihood, "converged": fit.converged,
-            "customers": fit.n, "standard_errors": fit.standard_errors,
+            "customers": fit.n, "standard_errors": fit.standard_errors, "note": fit.note,
             "time_unit": self.time_unit, "observation_end": self.observation_end.isoformat(),
         }}  # fmt: skip
         if self.spend is not None:

@@ -128,8 +128,10 @@ def at_risk_view(table, model, horizon: float, meta: dict) -> View:
         f"{counted(len(table), 'customer')} by value at risk: P(not alive) x the value expected "
         f"in the next {horizon:g} {unit}s were they still active"
         + ("" if value == "money" else " (in purchases: no amounts)"),
-        f"BG/NBD: r = {model.fit.r:.4g}, alpha = {model.fit.alpha:.4g}, a = {model.fit.a:.4g}, "
-        f"b = {model.fit.b:.4g}, log-likelihood {model.fit.log_likelihood:,.2f}, converged",
+        f"BG/NBD: r = {model.fit.r:.4g}, alpha = {model.fit.alpha:.4g}, "
+        + (f"p = {model.fit.p:.4g} (one drop-out probability for all)" if model.fit.common_dropout
+           else f"a = {model.fit.a:.4g}, b = {model.fit.b:.4g}")
+        + f", log-likelihood {model.fit.log_likelihood:,.2f}, converged",
         "a customer who never bought twice has P(alive) = 1 in BG/NBD (drop-out follows a "
         "purchase): see retain model",
         *_rfm_notes(unit, model.observation_end, meta),

@@ -1,6 +1,8 @@
 """Probabilistic customer-base models, as pure numpy/scipy functions.
 
-* BG/NBD (`bgnbd`): who is still a customer, and how many purchases to expect next.
+* BG/NBD (`bgnbd`): who is still a customer, and how many purchases to expect next; with its
+  common-dropout limit (every customer the same dropout probability), fitted when the data put
+  the maximum there.
 * Gamma-Gamma (`gammagamma`): how much a customer spends per purchase.
 """
 
@@ -8,6 +10,7 @@ from retain.models.bgnbd import (
     BGNBDFit,
     ModelError,
     SimulatedCustomers,
+    bgnbd_common_dropout_log_likelihood,
     bgnbd_log_likelihood,
     expected_purchases,
     expected_purchases_new,
@@ -26,6 +29,7 @@ from retain.models.gammagamma import (
 )
 
 __all__ = [
+    "bgnbd_common_dropout_log_likelihood",
     "bgnbd_log_likelihood",
     "BGNBDFit",
     "expected_purchases",

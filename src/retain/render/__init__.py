@@ -540,8 +540,11 @@ def render_model(view: View, fmt: str) -> str:
     fit = model.fit
     lines = [f"BG/NBD (Fader, Hardie and Lee 2005), {counted(fit.n, 'customer')}, by "
              f"{model.time_unit}"]  # fmt: skip
+    params = MODEL_ROWS[:2] + (("p", "p"),) if fit.common_dropout else MODEL_ROWS
     lines += [f"  {name:<6}{getattr(fit, attr):>12.4f}  (standard error "
-              f"{fit.standard_errors[attr]:.4f})" for name, attr in MODEL_ROWS]  # fmt: skip
+              f"{fit.standard_errors[attr]:.4f})" for name, attr in params]  # fmt: skip
+    if fit.common_dropout:
+        lines.append(f"  {fit.note}")
     lines.append(f"  log-likelihood {fit.log_likelihood:,.2f}; "
                  f"{'converged' if fit.converged else 'NOT converged: ' + fit.note}")  # fmt: skip
     spend = model.spend
