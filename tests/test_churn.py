@@ -241,7 +241,12 @@ def test_at_risk_json_carries_the_model_and_csv_is_injection_safe(simulated):
     assert len(values) == 5 and values == sorted(values, reverse=True)
     csv = invoke("at-risk", simulated, "--format", "csv").stdout.splitlines()
     assert csv[0] == ("customer,cohort,last_purchase,purchase_days,p_alive,expected_purchases,"
-                      "expected_spend,value_at_risk,frequency,recency,T,monetary_value")  # fmt: skip
+                      "purchases_if_active,expected_spend,value_at_risk,frequency,recency,T,"
+                      "monetary_value")  # fmt: skip
+    # the value at risk from the columns shown: (1 - P(alive)) x purchases if active x spend
+    for row in document["customers"]:
+        rebuilt = (1 - row["p_alive"]) * row["purchases_if_active"] * row["expected_spend"]
+        assert row["value_at_risk"] == pytest.approx(rebuilt, rel=2e-2, abs=0.05)
     assert any(line.startswith("'=cmd0,") for line in csv)
     assert len(csv) == 3001
 
@@ -285,7 +290,8 @@ def test_model_needs_scipy(orders, monkeypatch):
     result = invoke("at-risk", orders)
     assert result.exit_code == 1
     assert (
-        result.stderr == "retain: error: the churn model needs scipy: pip install 'retain[model]'\n"
+        result.stderr
+        == "retain: error: the churn model needs scipy: pip install 'retain[model]' (from a clone: pip install -e '.[model]')\n"
     )
 
 
@@ -330,3 +336,25 @@ def test_one_dropout_probability_for_all_is_shown_as_p():
     text = invoke("model", "examples/orders.csv").stdout.splitlines()
     assert text[3].split()[:2] == ["p", "0.1085"]
     assert "the dropout probability is the same for every customer" in text[4]
+
+
+@pytest.mark.parametrize("command", ["rfm", "at-risk"])
+def test_parquet_and_xlsx_of_the_model_tables(simulated, tmp_path, command):
+    pq = pytest.importorskip("pyarrow.parquet")
+    out = tmp_path / "t.parquet"
+    assert invoke(command, simulated, "-o", out).exit_code == 0
+    table = pq.read_table(out)
+    types = dict(zip(table.column_names, map(str, table.schema.types), strict=True))
+    assert types["frequency"] == "int64" and types["recency"] == "double"
+    assert types["T"] == "double" and types["customer"] == "string"
+    csv = pd.read_csv(pd.io.common.StringIO(invoke(command, simulated, "--format", "csv").stdout),
+                      dtype={"customer": str}, keep_default_na=False, na_values=[""])  # fmt: skip
+    frame = table.to_pandas()
+    assert len(frame) == len(csv) == 3000
+    assert (frame["recency"].round(2) == csv["recency"]).all()
+    assert invoke(command, simulated, "-o", tmp_path / "t.xlsx").exit_code == 0
+
+
+def test_rfm_holdout_column_only_when_the_observation_end_is_before_the_as_of(orders):
+    same = invoke("rfm", orders, "--observation-end", "2024-03-10", "--format", "csv")
+    assert "holdout_purchases" not in same.stdout.splitlines()[0]

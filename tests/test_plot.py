@@ -193,5 +193,8 @@ def test_without_matplotlib(monkeypatch):
     for draw in (plot.heatmap, plot.curves):
         with pytest.raises(RetainError) as error:
             draw(matrix)
-        assert str(error.value) == "plots need matplotlib: pip install 'retain[plot]'"
+        assert (
+            str(error.value)
+            == "plots need matplotlib: pip install 'retain[plot]' (from a clone: pip install -e '.[plot]')"
+        )
         assert "\n" not in str(error.value)

@@ -230,4 +230,7 @@ def test_plots_say_which_extra_they_need(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     result = invoke("plot", "curves", SMALL, "-o", tmp_path / "c.png")
     assert result.exit_code == 1
-    assert result.stderr == "retain: error: plots need matplotlib: pip install 'retain[plot]'\n"
+    assert (
+        result.stderr
+        == "retain: error: plots need matplotlib: pip install 'retain[plot]' (from a clone: pip install -e '.[plot]')\n"
+    )

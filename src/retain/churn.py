@@ -22,7 +22,10 @@ def _models():
     try:
         models = importlib.import_module("retain.models")
     except ImportError:
-        raise RetainError("the churn model needs scipy: pip install 'retain[model]'") from None
+        raise RetainError(
+            "the churn model needs scipy: pip install 'retain[model]' (from a clone: "
+            "pip install -e '.[model]')"
+        ) from None
     return models
 
 
@@ -99,9 +102,10 @@ def at_risk(
 ) -> pd.DataFrame:  # fmt: skip
     """Customers ranked by the value at risk, largest first (ties by id): P(not alive) times the
     value expected in the next ``horizon`` time units were they still alive, i.e. expected
-    purchases given alive, E[Y(t) | data] / P(alive), times the expected spend per purchase
-    (Gamma-Gamma, E(Z | x, m)); without amounts, in purchases. ``min_orders``: customers with
-    at least that many purchase days."""
+    purchases given alive (``purchases_if_active``: E[Y(t) | data] / P(alive)), times the
+    expected spend per purchase (Gamma-Gamma, E(Z | x, m)); without amounts, in purchases.
+    ``expected_purchases`` is E[Y(t) | data] itself, what to expect of the customer.
+    ``min_orders``: customers with at least that many purchase days."""
     models = _models()
     x, tx, age = (rfm[c].to_numpy(float) for c in ("frequency", "recency", "T"))
     alive = models.p_alive(model.fit, x, tx, age)
@@ -110,8 +114,11 @@ def at_risk(
     out = rfm[["customer", "cohort", "last_purchase", "purchase_days"]].copy()
     out["p_alive"] = alive
     out["expected_purchases"] = expected
+    out["purchases_if_active"] = if_alive
     value = if_alive
     if model.spend is not None:
+        # a repeat buyer whose repeat days net to 0 or less (refunds) counts with a mean of 0:
+        # their expected spend leans on the shop's mean, by how few their purchases are
         mean = np.where(x > 0, np.maximum(rfm["monetary_value"].fillna(0).to_numpy(), 0), 0)
         out["expected_spend"] = models.expected_spend(model.spend, x, mean)
         value = if_alive * out["expected_spend"].to_numpy()

@@ -850,7 +850,7 @@ def _day_activity(files, output, options: dict):
 
     from retain.pipeline import read_activity
 
-    for name in ("signup", "start_where", "customers", "segment"):
+    for name in ("signup", "start_where", "customers", "segment", "since"):
         if options[name]:
             flag = "--" + name.replace("_", "-")
             raise click.BadParameter(f"{flag} does not apply: the model reads purchases only",

@@ -854,7 +854,8 @@ def rfm_of(
     observation end (default: the as-of date), counted partition by partition from day cells
     (``activity`` read with ``period="day"``), sorted by id, with ``cohort`` (the label of the
     first purchase's ``settings.period``) and the first and last purchase days as ISO dates;
-    ``holdout``: with the purchase days after the observation end up to the as-of date. Returns
+    ``holdout``: with the purchase days after the observation end up to the as-of date (when
+    it ends before). Returns
     the summary and the observation end."""
     from retain.activity import period_label, period_ordinals
     from retain.metrics.rfm import rfm_rows
@@ -863,7 +864,7 @@ def rfm_of(
     if end > activity.as_of:
         raise MetricError(f"the observation end {end.isoformat()} is after the as-of date "
                           f"{activity.as_of.isoformat()}: the data cannot reach it")  # fmt: skip
-    last = _day(activity.as_of) if holdout else None
+    last = _day(activity.as_of) if holdout and end < activity.as_of else None
     frames = activity.fold(lambda part: rfm_rows(activity_table([part]), _day(end), time_unit,
                                                  last))  # fmt: skip
     rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

@@ -91,6 +91,7 @@ def html_report_view(report: Report, meta: dict) -> View:
 RFM_KINDS = {"frequency": "count", "recency": "decimal", "T": "decimal",
              "monetary_value": "money", "average_value": "money", "holdout_purchases": "count",
              "purchase_days": "count", "p_alive": "rate", "expected_purchases": "decimal",
+             "purchases_if_active": "decimal",
              "expected_spend": "money", "value_at_risk": "money"}  # fmt: skip
 RFM_COLUMNS = ("customer", "frequency", "recency", "T", "monetary_value", "average_value",
                "cohort", "first_purchase", "last_purchase", "holdout_purchases")  # fmt: skip
@@ -159,7 +160,7 @@ def model_view(fitted: Fitted, meta: dict | None = None) -> View:
     model = fitted.model
     notes = [f"time unit: {model.time_unit}; observation end {model.observation_end.isoformat()}"]
     if fitted.holdout is not None:
-        notes.append(f"holdout: purchase days in the {fitted.length:g} {model.time_unit}s after "
+        notes.append(f"holdout: purchase days in the {fitted.length:,.2f} {model.time_unit}s after "
                      "the observation end, to the as-of date, against the BG/NBD conditional "
                      "expectation E[Y(t) | x, t_x, T] of each customer of the calibration "
                      "period")  # fmt: skip

@@ -562,15 +562,20 @@ def render_model(view: View, fmt: str) -> str:
             lines.append(f"  left out: {counted(model.spend_left_out, 'repeat buyer')} whose "
                          "mean repeat amount is not above 0")  # fmt: skip
     if holdout is not None:
-        headers = ["repeat purchases", "customers", "actual", "predicted", "actual mean",
-                   "predicted mean"]  # fmt: skip
+        headers = ["repeat purchase days before", "customers", "actual", "predicted",
+                   "actual mean", "predicted mean"]  # fmt: skip
         table = [[str(r["repeat_purchases"]),
                   *(_human(r[k], holdout_kinds[k]) for k in list(holdout_kinds))]
                  for r in rows]  # fmt: skip
         style = "pipe" if fmt == "markdown" else view.style
-        lines += ["", f"Holdout: purchase days in the {fitted.length:g} {model.time_unit}s after "
-                      "the observation end, actual against predicted",
+        lines += ["", f"Holdout: purchase days in the {_length(fitted.length)} {model.time_unit}s "
+                      "after the observation end, actual against predicted",
                   tabulate(table, headers, tablefmt=style, disable_numparse=True,
                            colalign=["left"] + ["right"] * 5)]  # fmt: skip
     prefix = "- " if fmt == "markdown" else ""
     return "\n".join(lines) + "\n\n" + "\n".join(prefix + n for n in view.notes) + "\n"
+
+
+def _length(value: float) -> str:
+    """A holdout's length in time units: 39, 23.71."""
+    return f"{value:,.2f}".rstrip("0").rstrip(".")

@@ -109,7 +109,8 @@ def style(matrix):
         import jinja2  # noqa: F401
     except ImportError:
         raise RetainError(
-            "the notebook view needs Jinja2: pip install 'retain[notebook]'"
+            "the notebook view needs Jinja2: pip install 'retain[notebook]' (from a clone: "
+            "pip install -e '.[notebook]')"
         ) from None
     result = result_of(matrix)
     if isinstance(result, Segmented):

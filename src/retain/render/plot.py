@@ -32,7 +32,9 @@ from retain.views import PARTIAL_MARK
 
 FORMATS = ("png", "svg")
 DPI = 120
-MISSING = "plots need matplotlib: pip install 'retain[plot]'"
+MISSING = (
+    "plots need matplotlib: pip install 'retain[plot]' (from a clone: pip install -e '.[plot]')"
+)
 
 AVERAGE_COLOR = "#1a1a1a"
 OLDER_COLOR = "#c4c4c4"
@@ -543,7 +545,7 @@ def holdout(table: pd.DataFrame, fmt: str = "png", *, time_unit: str, length: fl
     holdout, actual (bars) against the BG/NBD prediction (line), as Fader, Hardie and Lee's
     conditional-expectation figure."""
     groups = table[table["repeat_purchases"] != "all"]
-    title = (f"holdout: purchase days per customer in the {length:g} {time_unit}s after the "
+    title = (f"holdout: purchase days per customer in the {length:,.2f} {time_unit}s after the "
              "observation end")  # fmt: skip
     with _Drawing(fmt) as d:
         figure = d.figure(8.5, 4.8)

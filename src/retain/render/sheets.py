@@ -14,17 +14,19 @@ import pandas as pd
 from retain.errors import RetainError
 from retain.render import colors
 
-NUMBER_FORMATS = {"rate": "0.0%", "money": "#,##0.00", "count": "#,##0",
+NUMBER_FORMATS = {"rate": "0.0%", "money": "#,##0.00", "count": "#,##0", "decimal": "#,##0.00",
                   "time": "yyyy-mm-dd hh:mm:ss"}  # fmt: skip
 
 
 def to_parquet(header: list[str], rows: list[list], kinds: dict, notes: list[str]) -> bytes:
-    """One typed column per output column (rates and money as float64, counts as int64, times
-    as timestamps, text as strings; missing cells null), the notes in the schema's metadata."""
+    """One typed column per output column (rates, money and decimals as float64, counts as
+    int64, times as timestamps, text as strings; missing cells null), the notes in the
+    schema's metadata."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    types = {"rate": pa.float64(), "money": pa.float64(), "count": pa.int64(),
+    types = {"rate": pa.float64(), "money": pa.float64(), "decimal": pa.float64(),
+             "count": pa.int64(),
              "time": pa.timestamp("us"), "text": pa.string()}  # fmt: skip
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(header)
     arrays = [pa.array(list(values), type=types[kinds[name]])
@@ -57,7 +59,10 @@ def to_xlsx(
     try:
         import xlsxwriter
     except ImportError:
-        raise RetainError("xlsx output needs XlsxWriter: pip install 'retain[xlsx]'") from None
+        raise RetainError(
+            "xlsx output needs XlsxWriter: pip install 'retain[xlsx]' (from a clone: "
+            "pip install -e '.[xlsx]')"
+        ) from None
     sink = io.BytesIO()
     text_as_text = {"strings_to_formulas": False, "strings_to_urls": False,
                     "strings_to_numbers": False}  # fmt: skip
