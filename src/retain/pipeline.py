@@ -17,9 +17,6 @@ import numpy as np
 import pandas as pd
 
 from retain.activity import Part, activity_table
-
-if TYPE_CHECKING:
-    from retain.views import Report
 from retain.cohorts import (
     WINDOW_DAYS,
     CohortStats,
@@ -71,6 +68,9 @@ from retain.sources.files import (
     Source,
 )
 from retain.sources.layouts import LAYOUTS
+
+if TYPE_CHECKING:
+    from retain.views import Report
 
 MAX_TOTAL = 2**62
 MAX_SEGMENTS = 500  # a segment column with more values is an id, not a segment
