@@ -11,7 +11,6 @@ import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -68,9 +67,7 @@ from retain.sources.files import (
     Source,
 )
 from retain.sources.layouts import LAYOUTS
-
-if TYPE_CHECKING:
-    from retain.views import Report
+from retain.views import Report, amounts_read
 
 MAX_TOTAL = 2**62
 MAX_SEGMENTS = 500  # a segment column with more values is an id, not a segment
@@ -455,7 +452,7 @@ def summary_of(activity: Activity, settings: Settings):
     figures = {}
     for key in sorted(groups, key=lambda k: (k is not None, k)):
         table = period_figures(groups[key].astype(np.int64))
-        if not any(f["columns"].get("amount") for f in activity.files):  # no money read
+        if not amounts_read(activity.files):  # no money read
             table.loc[:, [c for c in MONEY_FIGURES if c in table]] = np.nan
         table["period"] = [period_label(int(p), settings.period, settings.week_start)
                            for p in table["period"]]  # fmt: skip
@@ -830,10 +827,8 @@ def report_of(
     retention matrices (``view``: max_offset, min_cohort_size, mean), the calendar-period
     figures of every customer and, with a segment, per segment; and the metadata its notes
     carry. The inputs are read with ``gross=True`` (the summary's AOV)."""
-    from retain.views import Report
-
     retention, stats = cohorts_of(activity, settings, "retention", **view)
-    money = any(f["columns"].get("amount") for f in activity.files)
+    money = amounts_read(activity.files)
     revenue = cohorts_of(activity, settings, "revenue-retention", **view)[0] if money else None
     figures = summary_of(activity, replace(settings, segment=None))
     segments = summary_of(activity, settings) if settings.segment else None
@@ -871,7 +866,7 @@ def rfm_of(
     if rows.empty:
         raise MetricError(f"no customer has a purchase by {end.isoformat()}: nothing to model")
     rows = rows.sort_values("customer", ignore_index=True, kind="stable")
-    if not any(f["columns"].get("amount") for f in activity.files):
+    if not amounts_read(activity.files):
         rows = rows.drop(columns=["monetary_value", "average_value"], errors="ignore")
     days = rows["first"].to_numpy("datetime64[D]")
     periods = period_ordinals(days, settings.period, settings.week_start)
@@ -1022,9 +1017,9 @@ def check_thresholds(
                                 "weighted)", value, min_retention, True))  # fmt: skip
     if min_nrr is not None or max_churn is not None:
         figures = summary_of(activity, replace(settings, gross=True))
-        table = figures.figures[next(iter(figures.figures))]
-        complete = table[table["period"] != figures.partial]
-        last = complete.iloc[-1] if len(complete) else None
+        from retain.metrics.summary import last_complete
+
+        last, _ = last_complete(figures.figures[next(iter(figures.figures))], figures.partial)
         label = "" if last is None else f" ({last['period']}, the last complete period)"
         if min_nrr is not None:
             value = None if last is None else float(last["nrr"])

@@ -13,6 +13,11 @@ from retain.metrics import CohortResult, Segmented
 PARTIAL_MARK = "*"
 
 
+def amounts_read(files: list[dict]) -> bool:
+    """Whether any input had an amount column (the ``files`` of the inputs' metadata)."""
+    return any(f["columns"].get("amount") for f in files)
+
+
 @dataclass
 class View:
     """A matrix (``metrics.CohortResult`` or ``Segmented``: its frame, value kind, partial and
@@ -48,7 +53,7 @@ def summary_view(summary, meta: dict | None = None) -> View:
         notes.append(f"{PARTIAL_MARK} {summary.partial} is partial: it ends after the as-of date")
     notes.append("projected LTV = ARPC / churn rate: a projection, not an observed value")
     files = (meta or {}).get("files", [])
-    if files and not any(f["columns"].get("amount") for f in files):
+    if files and not amounts_read(files):
         notes.append("no amount column: the revenue figures are unavailable (empty)")
     if summary.segment:
         notes.append(f"segments by {summary.segment!r}: a customer counts in the segment of "
@@ -101,7 +106,7 @@ def _rfm_notes(unit: str, end, meta: dict) -> list[str]:
     month = " (a month: 365.25 / 12 days)" if unit == "month" else ""
     notes = [f"recency and T in {unit}s{month}, to the observation end {end.isoformat()}; "
              "frequency: repeat purchase days (same-day purchases once)"]  # fmt: skip
-    if any(f["columns"].get("amount") for f in meta.get("files", [])):
+    if amounts_read(meta.get("files", [])):
         notes.append("monetary_value: the mean net amount of the repeat purchase days "
                      "(refunds booked that day subtracted); average_value: of every purchase "
                      "day")  # fmt: skip

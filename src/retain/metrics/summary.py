@@ -43,6 +43,14 @@ class Summary:
     segment: str | None = None
 
 
+def last_complete(table: pd.DataFrame, partial: str | None):
+    """The rows of a figures table's last complete period and of the one before it (each
+    None when there is none): ``partial`` is the label of the period that is not complete."""
+    complete = table[table["period"] != partial]
+    now = complete.iloc[-1] if len(complete) else None
+    return now, complete.iloc[-2] if len(complete) > 1 else None
+
+
 def period_sums(cohorted: pd.DataFrame, last_period: int) -> pd.DataFrame:
     """Per period (ordinal, index): the counts of ``COUNTS``, ``orders``, and the money of
     ``MONEY`` in 1/AMOUNT_SCALE units, from the cohorted rows of customers with a cohort (one

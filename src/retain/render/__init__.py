@@ -15,7 +15,7 @@ from tabulate import tabulate
 
 from retain.errors import counted
 from retain.metrics import CohortResult, Segmented
-from retain.metrics.summary import COLUMNS, KINDS, Summary
+from retain.metrics.summary import COLUMNS, KINDS, Summary, last_complete
 from retain.normalize import AMOUNT_SCALE, SKIP_REASONS
 from retain.output import BINARY, FORMATS
 from retain.render import colors
@@ -429,11 +429,9 @@ def headline(table: pd.DataFrame, partial: str | None, figures=HEADLINE):
     """The headline of the last complete period of a summary table: (its label, the label of
     the period before or None, [(label, value, change against the period before)] for each
     of ``figures``), or None when no period is complete."""
-    complete = table[table["period"] != partial]
-    if complete.empty:
+    now, before = last_complete(table, partial)
+    if now is None:
         return None
-    now = complete.iloc[-1]
-    before = complete.iloc[-2] if len(complete) > 1 else None
     rows = []
     for label, column, kind in figures:
         change = ""

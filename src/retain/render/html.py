@@ -14,10 +14,10 @@ from tabulate import tabulate
 from retain import __version__
 from retain.errors import counted
 from retain.metrics import Segmented
-from retain.metrics.summary import COLUMNS, KINDS
+from retain.metrics.summary import COLUMNS, KINDS, last_complete
 from retain.normalize import SKIP_REASONS
 from retain.render import HEADLINE, PARTIAL_MARK, _blocks, _human, headline, plot
-from retain.views import View
+from retain.views import View, amounts_read
 
 STYLE = """
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1a1a1a;
@@ -92,10 +92,7 @@ def _segments(report) -> str:
     rows = []
     for segment, result in blocks:
         figures = report.segments.figures.get(segment)
-        last = None
-        if figures is not None:
-            complete = figures[figures["period"] != report.segments.partial]
-            last = complete.iloc[-1] if len(complete) else None
+        last = None if figures is None else last_complete(figures, report.segments.partial)[0]
         average = [] if result.average is None else list(result.average)
         cells = [_human(average[k], "rate") if k < len(average) else "" for k in offsets]
         tail = ["", "", ""] if last is None else [
@@ -149,7 +146,7 @@ def render_report(view: View) -> str:
                 for reason, count in skipped.items()] or ["no row skipped"]  # fmt: skip
     if not view.meta.get("layout"):  # a layout's name is in the notes
         quality.append("layout: none detected; columns as found")
-    amounts = any(f["columns"].get("amount") for f in view.meta.get("files", []))
+    amounts = amounts_read(view.meta.get("files", []))
     if amounts and not view.meta.get("currency"):
         quality.append("currency: no currency column; the amounts are taken as one currency")
     if not amounts:

@@ -23,10 +23,9 @@ def styled(result: CohortResult):
     text = pd.DataFrame([r[1:] for r in rows], index=[r[0] for r in rows],
                         columns=["customers", *map(str, offsets)])  # fmt: skip
     text.index.name = "cohort"
-    values = result.table[offsets].to_numpy(dtype=float, na_value=float("nan")).tolist()
-    if len(rows) > len(values):
-        values.append([float("nan") if v is None or pd.isna(v) else float(v)
-                       for v in result.average])  # fmt: skip
+    values = colors.values(result).tolist()
+    if len(rows) > len(values):  # the average row
+        values.append(colors.average(result).tolist())
     low, high = colors.value_range([result])
 
     def css(value: float, shown: str) -> str:
