@@ -427,9 +427,11 @@ def _with_customers(inputs, pieces, readings, settings: Settings, store: CellSto
     return activity
 
 
-def summary_of(activity: Activity, settings: Settings):
+def summary_of(activity: Activity, settings: Settings, total: bool = False):
     """The calendar-period figures of METRICS.md per period, from each customer's cohort on,
-    counted partition by partition (customers never span partitions, so the sums add up)."""
+    counted partition by partition (customers never span partitions, so the sums add up).
+    ``total``: with a segment, also every customer's figures (key None), the segments' sums
+    added, from the same count."""
     from retain.activity import period_label, period_ordinals, period_starts
     from retain.metrics.summary import Summary, period_figures, period_sums
 
@@ -447,6 +449,8 @@ def summary_of(activity: Activity, settings: Settings):
         for key, sums in pairs:
             parts.setdefault(key, []).append(sums)
     groups = {key: pd.concat(frames).groupby(level=0).sum() for key, frames in parts.items()}
+    if total and settings.segment is not None and groups:
+        groups[None] = pd.concat(groups.values()).groupby(level=0).sum()
     if not groups:
         raise MetricError("no customer has an order by the as-of date: no period to show")
     figures = {}
@@ -485,26 +489,36 @@ def cohorts_of(
     ``settings.since``, only the cohorts whose period starts on or after it. ``view``: the
     keywords of ``metrics.cohort_table`` (rolling, relative, mean, max_offset,
     min_cohort_size, brackets: a list of (first, last) offsets or text like ``0,1-7,8-30``)."""
-    if (settings.offsets == "relative" or settings.start_where) and metric not in (
+    (result,), stats = cohort_results(activity, settings, (metric,), counts, **view)
+    return result, stats
+
+
+def cohort_results(
+    activity: Activity, settings: Settings, metrics: tuple[str, ...], counts: bool = False,
+    **view,
+) -> tuple[list[CohortResult | Segmented], CohortStats]:  # fmt: skip
+    """The cohort matrices of ``metrics`` (as ``cohorts_of``) from one count of the cohort
+    sums."""
+    if (settings.offsets == "relative" or settings.start_where) and set(metrics) - {
         "retention", "churn",
-    ):  # fmt: skip
+    }:  # fmt: skip
         raise MetricError(
             "relative offsets and start events count customers: use the retention or churn metric"
         )
     brackets = view.pop("brackets", None)
     if brackets is not None:
         brackets = parse_brackets(brackets)
-    marks = ("last",) * view.get("rolling", False) + ("second",) * (metric == "repeat")
+    marks = ("last",) * view.get("rolling", False) + ("second",) * ("repeat" in metrics)
     sums, stats = _sums(activity, settings, brackets, marks)
 
     days = WINDOW_DAYS[settings.period] if settings.offsets == "relative" else None
 
-    def matrix(sums: pd.DataFrame) -> CohortResult:
+    def matrix(sums: pd.DataFrame, metric: str) -> CohortResult:
         grids = grids_of(sums, activity.as_of, settings.period, settings.week_start, days)
         return cohort_table(grids, metric, counts, brackets=brackets, **view)
 
     if settings.segment is None:
-        return matrix(sums), stats
+        return [matrix(sums, metric) for metric in metrics], stats
     groups = sums.groupby("segment", sort=True)
     if groups.ngroups > MAX_SEGMENTS:
         raise MetricError(
@@ -512,7 +526,8 @@ def cohorts_of(
             f"too many segments to show (at most {MAX_SEGMENTS}); choose a column with a few "
             "values, such as a channel, country or plan"
         )
-    return Segmented(settings.segment, {str(s): matrix(g) for s, g in groups}), stats
+    return [Segmented(settings.segment, {str(s): matrix(g, metric) for s, g in groups})
+            for metric in metrics], stats  # fmt: skip
 
 
 def _grids(activity: Activity, settings: Settings) -> tuple[CohortGrids, CohortStats]:
@@ -827,13 +842,16 @@ def report_of(
     retention matrices (``view``: max_offset, min_cohort_size, mean), the calendar-period
     figures of every customer and, with a segment, per segment; and the metadata its notes
     carry. The inputs are read with ``gross=True`` (the summary's AOV)."""
-    retention, stats = cohorts_of(activity, settings, "retention", **view)
-    money = amounts_read(activity.files)
-    revenue = cohorts_of(activity, settings, "revenue-retention", **view)[0] if money else None
-    figures = summary_of(activity, replace(settings, segment=None))
-    segments = summary_of(activity, settings) if settings.segment else None
+    metrics = ("retention", "revenue-retention") if amounts_read(activity.files) else ("retention",)
+    (retention, *revenue), stats = cohort_results(activity, settings, metrics, **view)
+    both = summary_of(activity, settings, total=True)
+    figures = replace(both, figures={None: both.figures[None]}, segment=None)
+    segments = None
+    if settings.segment:
+        segments = replace(both, figures={k: v for k, v in both.figures.items() if k is not None})
     messages = run_messages(activity, stats)
-    report = Report(retention, revenue, figures, segments, messages, command)
+    report = Report(retention, revenue[0] if revenue else None, figures, segments, messages,
+                    command)  # fmt: skip
     return report, cohort_meta(activity, stats)
 
 
