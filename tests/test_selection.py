@@ -307,3 +307,28 @@ def test_where_on_a_column_read_as_numbers(run):
                  "--format", "csv")  # fmt: skip
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("cohort,customers,0,1\n2024-01,150,")
+
+
+@pytest.mark.parametrize("chunksize", [1, 2, 100])
+def test_conditions_compare_the_date_and_amount_as_written(run, write, chunksize):
+    # the reader types plain dates and amounts, but not the columns a condition reads: 12.50
+    # stays "12.50" (a float would read "12.5") in every batch, whatever its other rows
+    path = write(
+        "w.csv",
+        """\
+        customer,date,amount
+        a,2024-01-05,12.50
+        a,2024-02-05,7.00
+        b,2024-01-06,12.50
+        b,2024-03-06,3
+        c,2024-02-01,12.50
+        """,
+    )
+    result = run("cohort", path, "--where", "amount=12.50", "--where", "date!=2024-02-01",
+                 "--format", "csv", "--chunksize", chunksize)  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "cohort,customers,0\n2024-01,2,1.000000\n"  # a and b in January
+    assert result.stderr == (
+        "retain: skipped 3 of 5 rows: 3 with a status or value left out by --where, "
+        "--start-where/--return-where or the export layout\n"
+    )

@@ -109,10 +109,15 @@ def open_input(path: str, settings: Settings, rows: int | None):
     )
     plan = plan_input(source.name, source.header, settings)
     wanted = dict.fromkeys(plan.wanted())
+    # the reader may type the date and amount columns, but not a column that conditions
+    # compare as written (`--where amount=12.50`: a float would read "12.5")
+    compared = {c.column for c in (*plan.conditions, *plan.starts, *plan.returns)}
     if settings.plain_values() and source.kind == "csv":
-        wanted[plan.columns.date] = pa.timestamp("us")
-        if plan.columns.amount and plan.refunded is None and plan.currency is None:
-            wanted[plan.columns.amount] = pa.float64()
+        if plan.columns.date not in compared:
+            wanted[plan.columns.date] = pa.timestamp("us")
+        amount = plan.columns.amount
+        if amount and amount not in compared and plan.refunded is None and plan.currency is None:
+            wanted[amount] = pa.float64()
     wanted = wanted_columns(source, wanted)
     start, summary = summary_block(source, plan.columns.date)
     cut = batches(source, rows, keep_from=start)
